@@ -1,0 +1,126 @@
+/**
+ * The `cohort-lrs` command: one binary, one role per process (DESIGN §2).
+ *
+ *   cohort-lrs all        api (+ worker and scheduler as they arrive) in one process; migrates first
+ *   cohort-lrs api        the HTTP service only; refuses a database with pending migrations
+ *   cohort-lrs migrate    applies pending migrations and exits
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "./config.ts";
+import { DirLockedError } from "./db/dirLock.ts";
+import { SchemaError } from "./db/migrate.ts";
+import { type Runtime, startRuntime } from "./runtime.ts";
+import { startApi } from "./services/api.ts";
+import { startBanner } from "./services/banner.ts";
+
+const USAGE = `Usage: cohort-lrs <command> [options]
+
+Commands:
+  all        run every role in one process (the default for local use); migrates the database first
+  api        run the HTTP service (xAPI, REST API, admin pages, /docs)
+  migrate    apply pending database migrations and exit
+
+Options:
+  -h, --help     show this help
+
+Configuration comes from environment variables (see README.md, "Configuration").
+With no DATABASE_URL the embedded PGlite database in DATA_DIR (default ./data) is used.
+`;
+
+/** Exit codes: 0 ok, 1 failure at run time, 2 bad usage or configuration. */
+const EXIT_USAGE = 2;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`cohort-lrs: ${message}\n`);
+  process.exit(code);
+}
+
+/** Stops `stopFns` in order on SIGTERM/SIGINT, then exits 0; a second signal or a hang exits 1. */
+function onShutdown(runtime: Runtime, stopFns: (() => Promise<void>)[]): void {
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      runtime.log.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    runtime.log.info({ signal }, "shutting down: finishing in-flight work");
+    const timer = setTimeout(() => {
+      runtime.log.error("shutdown took longer than 20 s: exiting");
+      process.exit(1);
+    }, 20_000);
+    timer.unref();
+    try {
+      for (const stop of stopFns) await stop();
+      await runtime.close();
+      runtime.log.info("stopped");
+      process.exit(0);
+    } catch (error) {
+      runtime.log.error({ err: error }, "error while shutting down");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+async function runServer(role: "all" | "api"): Promise<void> {
+  const config = loadConfig();
+  const runtime = await startRuntime(config, { migrate: role === "all" });
+  const api = await startApi(runtime);
+  onShutdown(runtime, [api.stop]);
+  process.stdout.write(startBanner(role, api.url, runtime));
+}
+
+async function runMigrate(): Promise<void> {
+  const config = loadConfig();
+  const runtime = await startRuntime(config, { migrate: true });
+  const applied = runtime.migrationsApplied;
+  process.stdout.write(
+    applied.length
+      ? `applied ${applied.length} migration(s): ${applied.join(", ")}\n`
+      : "database schema is up to date; nothing to apply\n",
+  );
+  await runtime.close();
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { help: { type: "boolean", short: "h" } },
+    });
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${USAGE}`, EXIT_USAGE);
+  }
+  const [command, ...rest] = parsed.positionals;
+  if (parsed.values.help || command === "help" || command === undefined) {
+    process.stdout.write(USAGE);
+    if (command === undefined && !parsed.values.help) process.exitCode = EXIT_USAGE;
+    return;
+  }
+  if (rest.length) fail(`unexpected argument "${rest[0]}"\n\n${USAGE}`, EXIT_USAGE);
+  try {
+    switch (command) {
+      case "all":
+      case "api":
+        return await runServer(command);
+      case "migrate":
+        return await runMigrate();
+      default:
+        fail(`unknown command "${command}"\n\n${USAGE}`, EXIT_USAGE);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`configuration error: ${error.message}`, EXIT_USAGE);
+    if (error instanceof SchemaError || error instanceof DirLockedError) fail(error.message);
+    const message = (error as Error).message ?? String(error);
+    if (/ECONNREFUSED|ENOTFOUND|timeout exceeded when trying to connect/.test(message)) {
+      fail(`cannot reach the database: ${message}`);
+    }
+    throw error;
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,203 @@
+/**
+ * The data model (DESIGN §4). Migrations in `drizzle/` are generated from this file with
+ * `npm run db:generate`; never edit a committed migration, add a new one.
+ *
+ * Terminology:
+ * - raw statement: an xAPI statement exactly as stored (`statements_raw.payload`), append-only.
+ * - flat row: the queryable projection of one raw statement (`statements_flat`), written by the
+ *   stream worker or the incremental sweep, always from the same pure `flattenStatement`.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+
+/** Avatar handles: the learner's public handle and xAPI account name. */
+export const AVATAR_PATTERN = "^[a-z0-9_-]{3,32}$";
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    /** Stored lower-cased; unique case-insensitively. */
+    email: text("email").notNull(),
+    avatar: text("avatar").notNull(),
+    cohortId: text("cohort_id").notNull(),
+    /** IANA time zone name, validated on signup. */
+    timezone: text("timezone").notNull().default("UTC"),
+    remindersEnabled: boolean("reminders_enabled").notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
+    unique("users_avatar_key").on(t.avatar),
+    check("users_avatar_format", sql`${t.avatar} ~ ${sql.raw(`'${AVATAR_PATTERN}'`)}`),
+    index("users_cohort_id_idx").on(t.cohortId),
+  ],
+);
+
+export const lessons = pgTable(
+  "lessons",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    cohortId: text("cohort_id").notNull(),
+    /** The xAPI activity IRI that content reports against. */
+    activityId: text("activity_id").notNull(),
+    title: text("title").notNull(),
+    /** Where a learner opens the lesson; linked from reminder emails. */
+    url: text("url"),
+    /** The day the lesson is due, in each learner's own time zone. */
+    lessonDate: date("lesson_date", { mode: "string" }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique("lessons_cohort_id_activity_id_key").on(t.cohortId, t.activityId),
+    index("lessons_lesson_date_idx").on(t.lessonDate),
+    index("lessons_activity_id_idx").on(t.activityId),
+  ],
+);
+
+export const apiCredentials = pgTable(
+  "api_credentials",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    /** The Basic auth username content is configured with. */
+    key: text("key").notNull(),
+    /** scrypt hash of the secret (see `auth/secrets.ts`); the secret itself is never stored. */
+    secretHash: text("secret_hash").notNull(),
+    /** xAPI scopes (`all`, `statements/write`, `statements/read`, …). */
+    scopes: text("scopes").array().notNull().default(sql`'{all}'::text[]`),
+    /** True for the credential generated on first start (or taken from PUBLIC_PEM/SECRET_PEM). */
+    bootstrap: boolean("bootstrap").notNull().default(false),
+    createdAt: createdAt(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [unique("api_credentials_key_key").on(t.key)],
+);
+
+export const statementsRaw = pgTable(
+  "statements_raw",
+  {
+    /** The statement id. */
+    id: uuid("id").primaryKey(),
+    /** Insertion order: a stable cursor for sweeps, consistency and paged statement queries. */
+    seq: bigint("seq", { mode: "number" }).generatedAlwaysAsIdentity().notNull(),
+    /** The statement as stored, with `id`, `stored`, `authority` and `version` set. */
+    payload: jsonb("payload").notNull(),
+    stored: timestamp("stored", { withTimezone: true, mode: "date" }).notNull(),
+    credentialId: uuid("credential_id").references(() => apiCredentials.id, { onDelete: "set null" }),
+  },
+  (t) => [unique("statements_raw_seq_key").on(t.seq), index("statements_raw_stored_idx").on(t.stored)],
+);
+
+export const statementsFlat = pgTable(
+  "statements_flat",
+  {
+    statementId: uuid("statement_id")
+      .primaryKey()
+      .references(() => statementsRaw.id),
+    /** `mailto:` IRI, lower-cased. */
+    actorMbox: text("actor_mbox"),
+    actorAccountHomepage: text("actor_account_homepage"),
+    actorAccountName: text("actor_account_name"),
+    actorName: text("actor_name"),
+    /** The registered learner the actor resolved to, when one existed at flatten time. */
+    userId: uuid("user_id"),
+    verbId: text("verb_id").notNull(),
+    verbDisplay: text("verb_display"),
+    objectId: text("object_id").notNull(),
+    objectType: text("object_type"),
+    objectName: text("object_name"),
+    resultSuccess: boolean("result_success"),
+    resultCompletion: boolean("result_completion"),
+    resultScoreScaled: doublePrecision("result_score_scaled"),
+    resultScoreRaw: doublePrecision("result_score_raw"),
+    resultDurationMs: bigint("result_duration_ms", { mode: "number" }),
+    contextRegistration: uuid("context_registration"),
+    timestamp: timestamp("timestamp", { withTimezone: true, mode: "date" }).notNull(),
+    stored: timestamp("stored", { withTimezone: true, mode: "date" }).notNull(),
+    /** Completion verb or `result.completion = true` (DESIGN §6). */
+    isCompletion: boolean("is_completion").notNull().default(false),
+    voided: boolean("voided").notNull().default(false),
+  },
+  (t) => [
+    index("statements_flat_user_id_idx").on(t.userId),
+    index("statements_flat_actor_mbox_idx").on(t.actorMbox),
+    index("statements_flat_actor_account_idx").on(t.actorAccountHomepage, t.actorAccountName),
+    index("statements_flat_object_id_idx").on(t.objectId),
+    index("statements_flat_timestamp_idx").on(t.timestamp),
+    index("statements_flat_stored_idx").on(t.stored),
+    index("statements_flat_completions_idx")
+      .on(t.objectId, t.actorMbox, t.actorAccountName)
+      .where(sql`${t.isCompletion} and not ${t.voided}`),
+  ],
+);
+
+export const notifications = pgTable(
+  "notifications",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    lessonId: uuid("lesson_id")
+      .notNull()
+      .references(() => lessons.id, { onDelete: "cascade" }),
+    channel: text("channel").notNull().default("email"),
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    error: text("error"),
+    createdAt: createdAt(),
+    sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    /** A learner never gets two reminders for one lesson on one channel. */
+    unique("notifications_user_id_lesson_id_channel_key").on(t.userId, t.lessonId, t.channel),
+    check("notifications_channel_check", sql`${t.channel} in ('email')`),
+    check("notifications_status_check", sql`${t.status} in ('pending', 'sent', 'failed')`),
+    index("notifications_lesson_id_idx").on(t.lessonId),
+    index("notifications_status_idx").on(t.status, t.createdAt),
+  ],
+);
+
+export const taskStatus = pgTable(
+  "task_status",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    taskName: text("task_name").notNull(),
+    runId: text("run_id").notNull(),
+    status: text("status").notNull(),
+    attempt: integer("attempt").notNull().default(1),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+    detail: jsonb("detail"),
+    error: text("error"),
+  },
+  (t) => [
+    check("task_status_status_check", sql`${t.status} in ('started', 'succeeded', 'failed', 'retrying')`),
+    index("task_status_task_name_started_at_idx").on(t.taskName, t.startedAt.desc()),
+    index("task_status_run_id_idx").on(t.runId),
+  ],
+);
+
+export type User = typeof users.$inferSelect;
+export type Lesson = typeof lessons.$inferSelect;
+export type ApiCredential = typeof apiCredentials.$inferSelect;

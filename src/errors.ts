@@ -1,0 +1,74 @@
+/**
+ * Domain errors: small classes with an HTTP status and a stable machine-readable code.
+ * `http/errorHandler.ts` is the one place that turns them (and everything else) into responses.
+ */
+
+export interface ErrorDetail {
+  /** The field the problem is in, as a dotted path (`email`, `statement[2].actor.mbox`). */
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: ErrorDetail[],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationFailed extends AppError {
+  constructor(details: ErrorDetail[]) {
+    const message = details.map((detail) => `${detail.field}: ${detail.message}`).join("; ");
+    super(400, "validation_error", message || "invalid request", details);
+  }
+}
+
+export class AvatarTaken extends AppError {
+  constructor(readonly avatar: string) {
+    super(400, "avatar_taken", `the avatar "${avatar}" is already taken; choose another`, [
+      { field: "avatar", message: "already taken" },
+    ]);
+  }
+}
+
+export class EmailTaken extends AppError {
+  constructor() {
+    super(400, "email_taken", "a learner with this email has already signed up", [
+      { field: "email", message: "already signed up" },
+    ]);
+  }
+}
+
+export class LessonExists extends AppError {
+  constructor(cohortId: string, activityId: string) {
+    super(409, "lesson_exists", `cohort "${cohortId}" already has a lesson for activity ${activityId}`, [
+      { field: "activityId", message: "already used by a lesson of this cohort" },
+    ]);
+  }
+}
+
+export class NotFound extends AppError {
+  constructor(what: string) {
+    super(404, "not_found", `${what} not found`);
+  }
+}
+
+export class Unauthorized extends AppError {
+  constructor(
+    message = "authentication required",
+    readonly challenge = 'Basic realm="cohort-lrs", charset="UTF-8"',
+  ) {
+    super(401, "unauthorized", message);
+  }
+}
+
+export class DatabaseUnavailable extends AppError {
+  constructor() {
+    super(503, "database_unavailable", "the database is not reachable right now; try again shortly");
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * `createApp()` builds the HTTP service (plan a.01: `create_app()`) without listening, so tests
+ * drive it with `app.inject()` and the CLI decides where it listens.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, Server } from "node:http";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Config } from "../config.ts";
+import type { Database } from "../db/client.ts";
+import { AppError } from "../errors.ts";
+import { loggerOptions } from "../logger.ts";
+import { healthRoutes } from "../routes/health.ts";
+import { lessonRoutes } from "../routes/lessons/routes.ts";
+import { signupRoutes } from "../routes/signup/routes.ts";
+import { userRoutes } from "../routes/users/routes.ts";
+import { installErrorHandlers } from "./errorHandler.ts";
+import { type AuthClass, adminGuard, classifyRoute, securitySchemes } from "./routeAuth.ts";
+import { validatorCompiler } from "./validation.ts";
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  database: Database;
+  /** The admin password (from the environment or `DATA_DIR/admin-password`). */
+  adminPassword: string;
+  /** Present when `REDIS_URL` is configured: readiness checks it, rate limits are shared through it. */
+  redis?: Redis;
+  /** A logger to use; default: a new pino logger at `config.logLevel`. */
+  logger?: Logger;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** What the routes work with: configuration, database, secrets. */
+    deps: AppDeps;
+    /** Every route registered, with its auth class (for route-table tests and the progress view). */
+    routeTable: RouteEntry[];
+  }
+}
+
+export type App = FastifyInstance;
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  auth: AuthClass;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Honour a caller's `X-Request-Id` when it is a sane token, else make one. */
+function requestId(request: IncomingMessage): string {
+  const incoming = request.headers["x-request-id"];
+  return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+export async function createApp(deps: AppDeps): Promise<App> {
+  const { config } = deps;
+  const options: FastifyHttpOptions<Server> = {
+    genReqId: requestId,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy as FastifyHttpOptions<Server>["trustProxy"],
+    // Requests that arrive while the server is closing are answered 503; in-flight ones finish.
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  };
+  if (deps.logger) options.loggerInstance = deps.logger as FastifyBaseLogger;
+  else options.logger = loggerOptions(config.logLevel);
+  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.decorate("deps", deps);
+
+  installErrorHandlers(app, config.bodyLimitBytes);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  const guards = { admin: adminGuard(deps.adminPassword) };
+  const routeTable: RouteEntry[] = [];
+  app.decorate("routeTable", routeTable);
+  app.addHook("onRoute", (route) => {
+    classifyRoute(route, guards);
+    for (const method of [route.method].flat()) {
+      routeTable.push({ method, url: route.url, auth: route.config!.auth! });
+    }
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", "data:"],
+      },
+    },
+  });
+  await app.register(rateLimit, {
+    global: false,
+    ...(deps.redis ? { redis: deps.redis, nameSpace: "cohort-lrs:rate-limit:" } : {}),
+    errorResponseBuilder: (_request, context) =>
+      new AppError(429, "rate_limited", `too many requests; try again in ${context.after}`),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "cohort-lrs",
+        version: "0.1.0",
+        description:
+          "Signup, an xAPI Learning Record Store, reports and the admin API of a cohort-based course. " +
+          "Errors are JSON `{error, message, requestId, details?}`.",
+      },
+      components: { securitySchemes: securitySchemes as never },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+
+  app.get("/openapi.json", { config: { auth: "public" }, schema: { hide: true } }, async () => app.swagger());
+  await app.register(healthRoutes);
+  await app.register(signupRoutes);
+  await app.register(lessonRoutes);
+  await app.register(userRoutes);
+  return app;
+}

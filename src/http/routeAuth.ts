@@ -1,0 +1,68 @@
+/**
+ * Every route declares who may call it, in `config.auth`:
+ *
+ * - `public`: anyone (health, signup, docs);
+ * - `admin`: the operator (HTTP Basic `admin` / `Bearer`, with the admin password);
+ * - `xapi`: an xAPI client credential from `api_credentials`.
+ *
+ * The check is attached here, once, to every route of a class, so a handler cannot forget it;
+ * a route that declares no class fails at start-up. The class is also written into the route's
+ * OpenAPI `security`.
+ */
+import type { onRequestHookHandler, RouteOptions } from "fastify";
+import { isAdminAuthorization } from "../auth/admin.ts";
+import { Unauthorized } from "../errors.ts";
+
+export type AuthClass = "public" | "admin" | "xapi";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Who may call this route. Required on every route (see http/routeAuth.ts). */
+    auth?: AuthClass;
+  }
+}
+
+/** Routes registered by plugins (Swagger UI) that are public by nature. */
+const PUBLIC_PREFIXES = ["/docs"];
+
+export const securitySchemes = {
+  adminBasic: { type: "http", scheme: "basic", description: 'user "admin", password ADMIN_PASSWORD' },
+  adminBearer: { type: "http", scheme: "bearer", description: "Bearer <ADMIN_PASSWORD>" },
+  xapiBasic: { type: "http", scheme: "basic", description: "an xAPI credential: key and secret" },
+} as const;
+
+const SECURITY: Record<AuthClass, Record<string, string[]>[] | undefined> = {
+  public: undefined,
+  admin: [{ adminBasic: [] }, { adminBearer: [] }],
+  xapi: [{ xapiBasic: [] }],
+};
+
+export function adminGuard(adminPassword: string): onRequestHookHandler {
+  return async (request) => {
+    if (!isAdminAuthorization(request.headers.authorization, adminPassword)) {
+      throw new Unauthorized(
+        "admin authentication required",
+        'Basic realm="cohort-lrs admin", charset="UTF-8"',
+      );
+    }
+  };
+}
+
+export function classifyRoute(
+  route: RouteOptions,
+  guards: Partial<Record<AuthClass, onRequestHookHandler>>,
+): void {
+  const auth =
+    route.config?.auth ??
+    (PUBLIC_PREFIXES.some((prefix) => route.url.startsWith(prefix)) ? "public" : undefined);
+  if (!auth) {
+    throw new Error(`route ${String(route.method)} ${route.url} declares no auth class (config.auth)`);
+  }
+  route.config = { ...route.config, auth };
+  if (auth === "public") return;
+  const guard = guards[auth];
+  if (!guard) throw new Error(`route ${String(route.method)} ${route.url}: no authenticator for "${auth}"`);
+  const existing = route.onRequest ? [route.onRequest].flat() : [];
+  route.onRequest = [guard, ...existing];
+  if (route.schema) route.schema = { ...route.schema, security: SECURITY[auth] } as typeof route.schema;
+}

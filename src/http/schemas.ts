@@ -1,0 +1,31 @@
+/** Response shapes shared by many routes. */
+import { Type } from "typebox";
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.String({ description: "stable machine-readable code, e.g. validation_error" }),
+    message: Type.String({ description: "what went wrong, naming the field" }),
+    requestId: Type.String(),
+    details: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { description: "Every error has this shape." },
+);
+
+export const errorResponses = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  429: ErrorResponse,
+  503: ErrorResponse,
+};
+
+export const Pagination = {
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: "rows per page (1–1000)" }),
+  offset: Type.Integer({ minimum: 0, default: 0, description: "rows to skip" }),
+};
+
+export const CohortId = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+  description: "1–64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+});

@@ -1,0 +1,72 @@
+/**
+ * Request validation. Route schemas are TypeBox (plain JSON Schema) compiled by Ajv.
+ * Bodies are validated strictly (no type coercion, unknown properties rejected, so a typo such
+ * as `cohortID` is an error rather than silently ignored); query strings and path parameters
+ * are coerced from strings, as they can only be strings on the wire.
+ */
+import { Ajv, type ErrorObject, type Options } from "ajv";
+import addFormatsModule from "ajv-formats";
+import type { FastifySchemaCompiler } from "fastify";
+import type { ErrorDetail } from "../errors.ts";
+
+// ajv-formats is CommonJS; its default export arrives as the module object under NodeNext.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+function makeAjv(options: Options): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: false,
+    useDefaults: true,
+    removeAdditional: false,
+    ...options,
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+const strictAjv = makeAjv({ coerceTypes: false });
+const coercingAjv = makeAjv({ coerceTypes: "array" });
+
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
+  const ajv = httpPart === "body" ? strictAjv : coercingAjv;
+  return ajv.compile(schema as object);
+};
+
+/** `/a/0/b` → `a[0].b` */
+function toFieldPath(pointer: string): string {
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), "");
+}
+
+/** Turns Ajv errors into `{ field, message }` details that name the field. */
+export function describeValidationErrors(errors: ErrorObject[], context: string | undefined): ErrorDetail[] {
+  const details = errors
+    // `anyOf`/`oneOf` wrappers repeat what their branches already said.
+    .filter((error) => error.keyword !== "anyOf" && error.keyword !== "oneOf" && error.keyword !== "if")
+    .map((error) => {
+      let field = toFieldPath(error.instancePath);
+      let message = error.message ?? "is invalid";
+      const params = error.params as Record<string, unknown>;
+      if (error.keyword === "required") {
+        field = field ? `${field}.${String(params.missingProperty)}` : String(params.missingProperty);
+        message = "is required";
+      } else if (error.keyword === "additionalProperties") {
+        const extra = String(params.additionalProperty);
+        field = field ? `${field}.${extra}` : extra;
+        message = "is not a known property";
+      } else if (error.keyword === "pattern" && typeof error.parentSchema?.description === "string") {
+        message = `must be ${error.parentSchema.description}`;
+      }
+      return { field: field || context || "body", message };
+    });
+  const seen = new Set<string>();
+  return details.filter((detail) => {
+    const key = `${detail.field}\u0000${detail.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * What every role opens before it starts: configuration, logger, database (migrated or checked),
+ * Redis when configured, and the first-start secrets. `close()` releases all of it.
+ */
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import {
+  type AdminPassword,
+  type BootstrapCredential,
+  ensureAdminPassword,
+  ensureBootstrapCredential,
+} from "./auth/bootstrap.ts";
+import type { Config } from "./config.ts";
+import { type Database, openDatabase } from "./db/client.ts";
+import { migrate, SchemaError, schemaState } from "./db/migrate.ts";
+import { createLogger } from "./logger.ts";
+
+export interface Runtime {
+  config: Readonly<Config>;
+  log: Logger;
+  database: Database;
+  redis: Redis | undefined;
+  adminPassword: AdminPassword;
+  bootstrapCredential: BootstrapCredential;
+  /** Migrations applied by this start (empty when the schema was already current). */
+  migrationsApplied: string[];
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /**
+   * Apply pending migrations on start (role `all`, and every role on the embedded database,
+   * which only one process can open). Otherwise a database with pending migrations is refused.
+   */
+  migrate: boolean;
+}
+
+export function connectRedis(url: string, log: Logger): Redis {
+  const redis = new Redis(url, {
+    lazyConnect: false,
+    // Commands fail after a bounded wait instead of queueing forever while Redis is away.
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
+  });
+  let warned = false;
+  redis.on("error", (error) => {
+    if (!warned) log.warn({ err: error }, "redis connection error (will keep retrying)");
+    warned = true;
+  });
+  redis.on("ready", () => {
+    if (warned) log.info("redis connection restored");
+    warned = false;
+  });
+  return redis;
+}
+
+export async function startRuntime(config: Readonly<Config>, options: RuntimeOptions): Promise<Runtime> {
+  const log = createLogger(config.logLevel);
+  const database = await openDatabase(config, {
+    onPoolError: (error) => log.warn({ err: error }, "idle database connection failed"),
+  });
+  let redis: Redis | undefined;
+  try {
+    let migrationsApplied: string[] = [];
+    if (options.migrate || database.kind === "pglite") {
+      migrationsApplied = await migrate(database.db);
+      if (migrationsApplied.length) log.info({ migrations: migrationsApplied }, "database migrated");
+    } else {
+      const state = await schemaState(database.db);
+      if (state.pending.length) {
+        throw new SchemaError(
+          `the database has ${state.pending.length} pending migration(s) (${state.pending.join(", ")}); ` +
+            "run `cohort-lrs migrate` first",
+        );
+      }
+    }
+    const adminPassword = ensureAdminPassword(config);
+    const bootstrapCredential = await ensureBootstrapCredential(database.db, config);
+    redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
+    const openRedis = redis;
+    return {
+      config,
+      log,
+      database,
+      redis,
+      adminPassword,
+      bootstrapCredential,
+      migrationsApplied,
+      async close() {
+        if (openRedis) await openRedis.quit().catch(() => openRedis.disconnect());
+        await database.close();
+      },
+    };
+  } catch (error) {
+    redis?.disconnect();
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,29 @@
+/** Builds the real app (`createApp`) over a test database, for `app.inject()` tests. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { loadConfig } from "../../src/config.ts";
+import type { Database } from "../../src/db/client.ts";
+import { type App, createApp } from "../../src/http/app.ts";
+
+export const ADMIN_PASSWORD = "test-admin-password-0123";
+
+export const adminHeaders = {
+  authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString("base64")}`,
+};
+
+export function testConfig(env: Record<string, string> = {}) {
+  return loadConfig({
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), "cohort-lrs-test-")),
+    ADMIN_PASSWORD,
+    LOG_LEVEL: "silent",
+    SIGNUP_RATE_LIMIT: "10000/minute",
+    ...env,
+  });
+}
+
+export async function buildApp(database: Database, env: Record<string, string> = {}): Promise<App> {
+  const app = await createApp({ config: testConfig(env), database, adminPassword: ADMIN_PASSWORD });
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,66 @@
+/** A fresh PostgreSQL database per test file, cloned from the run's migrated template. */
+import { randomBytes } from "node:crypto";
+import { sql } from "drizzle-orm";
+import pg from "pg";
+import { inject } from "vitest";
+import { type Database, openPostgres } from "../../src/db/client.ts";
+import { TEST_DATABASE_URL } from "../services.ts";
+
+export function databaseUrl(name: string): string {
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestDatabase extends Database {
+  url: string;
+  name: string;
+  /** Closes the pool and drops the database. */
+  drop(): Promise<void>;
+}
+
+/** A new, empty database (`migrated: false`) or a migrated clone of the template (default). */
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+  const name = `cohort_lrs_test_${inject("testRunId")}_${randomBytes(4).toString("hex")}`;
+  await adminQuery(
+    options.migrated === false
+      ? `create database ${name}`
+      : `create database ${name} template ${inject("templateDatabase")}`,
+  );
+  const url = databaseUrl(name);
+  const database = openPostgres(url);
+  return {
+    ...database,
+    url,
+    name,
+    async drop() {
+      await database.close();
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    },
+  };
+}
+
+const TABLES = [
+  "statements_flat",
+  "statements_raw",
+  "notifications",
+  "task_status",
+  "users",
+  "lessons",
+  "api_credentials",
+];
+
+/** Empties every table, for a clean slate between tests. */
+export async function truncateAll(database: Database): Promise<void> {
+  await database.db.execute(sql.raw(`truncate ${TABLES.join(", ")} restart identity cascade`));
+}
