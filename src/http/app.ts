@@ -74,6 +74,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   else options.logger = loggerOptions(config.logLevel);
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  // JSON only: a text/plain body is answered 415 rather than parsed into a string.
+  app.removeContentTypeParser("text/plain");
   app.decorate("deps", deps);
 
   installErrorHandlers(app, config.bodyLimitBytes);

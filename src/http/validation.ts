@@ -18,6 +18,8 @@ function makeAjv(options: Options): Ajv {
     strict: false,
     useDefaults: true,
     removeAdditional: false,
+    // Gives each error its schema, so a pattern error can quote the readable `description`.
+    verbose: true,
     ...options,
   });
   addFormats(ajv);

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../test/helpers/app.ts";
+import { createTestDatabase, type TestDatabase } from "../../test/helpers/db.ts";
+import type { App } from "./app.ts";
+
+let database: TestDatabase;
+let app: App;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  app = await buildApp(database);
+});
+afterAll(async () => {
+  await app.close();
+  await database.drop();
+});
+
+/** The routes this issue's API promises, with who may call them. */
+const EXPECTED = [
+  ["GET", "/health", "public"],
+  ["GET", "/health/ready", "public"],
+  ["POST", "/api/signup", "public"],
+  ["POST", "/api/lessons", "admin"],
+  ["GET", "/api/lessons", "admin"],
+  ["GET", "/api/users", "admin"],
+] as const;
+
+describe("the route table", () => {
+  it("classifies every route, and admin routes answer 401 without credentials", async () => {
+    for (const [method, url, auth] of EXPECTED) {
+      expect(app.routeTable).toContainEqual({ method, url, auth });
+    }
+    const admin = app.routeTable.filter((route) => route.auth === "admin");
+    expect(admin.length).toBeGreaterThan(0);
+    for (const route of admin) {
+      const response = await app.inject({
+        method: route.method as "GET",
+        url: route.url.replace(/:(\w+)/g, "x"),
+      });
+      expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
+    }
+    expect(app.routeTable.every((route) => ["public", "admin", "xapi"].includes(route.auth))).toBe(true);
+  });
+});
+
+describe("OpenAPI", () => {
+  it("/openapi.json documents every API route with its shapes and auth", async () => {
+    const response = await app.inject({ method: "GET", url: "/openapi.json" });
+    expect(response.statusCode).toBe(200);
+    const doc = response.json();
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const [method, url, auth] of EXPECTED) {
+      const operation = doc.paths[url]?.[method.toLowerCase()];
+      expect(operation, `${method} ${url}`).toBeDefined();
+      expect(operation.responses).toBeDefined();
+      if (auth === "admin") expect(operation.security).toEqual([{ adminBasic: [] }, { adminBearer: [] }]);
+      else expect(operation.security).toBeUndefined();
+    }
+    const signup = doc.paths["/api/signup"].post;
+    expect(Object.keys(signup.requestBody.content["application/json"].schema.properties)).toEqual([
+      "name",
+      "email",
+      "avatar",
+      "cohortId",
+      "timezone",
+    ]);
+    expect(signup.responses["201"]).toBeDefined();
+    expect(doc.components.securitySchemes.adminBasic).toMatchObject({ type: "http", scheme: "basic" });
+  });
+
+  it("/docs serves Swagger UI", async () => {
+    const response = await app.inject({ method: "GET", url: "/docs/" });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers["content-type"]).toMatch(/text\/html/);
+    expect(response.body).toContain("swagger");
+  });
+
+  it("sets security headers", async () => {
+    const response = await app.inject({ method: "GET", url: "/health" });
+    expect(response.headers["x-content-type-options"]).toBe("nosniff");
+    expect(response.headers["content-security-policy"]).toContain("default-src 'self'");
+  });
+});
+
+describe("request ids", () => {
+  it("echoes a sane X-Request-Id and replaces an unsafe one", async () => {
+    const sane = await app.inject({ method: "GET", url: "/health", headers: { "x-request-id": "abc-123" } });
+    expect(sane.headers["x-request-id"]).toBe("abc-123");
+    const unsafe = await app.inject({
+      method: "GET",
+      url: "/health",
+      headers: { "x-request-id": "a b\u0000c" },
+    });
+    expect(unsafe.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
