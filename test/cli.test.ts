@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
-import { openPglite } from "../src/db/client.ts";
+import { openPglite, queryRows } from "../src/db/client.ts";
 import { runCli, startServer } from "./helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 
@@ -56,12 +56,12 @@ describe("cohort-lrs all on the embedded database", () => {
 
     // At rest the secret exists only as an scrypt hash.
     const embedded = await openPglite(path.join(dataDir, "pgdata"));
-    const rows = await embedded.db.execute(sql`select key, secret_hash, bootstrap from api_credentials`);
+    const rows = await queryRows(embedded.db, sql`select key, secret_hash, bootstrap from api_credentials`);
     await embedded.close();
-    expect(rows.rows).toEqual([
+    expect(rows).toEqual([
       { key: credential.key, secret_hash: expect.stringMatching(/^scrypt\$/), bootstrap: true },
     ]);
-    expect(JSON.stringify(rows.rows)).not.toContain(credential.secret);
+    expect(JSON.stringify(rows)).not.toContain(credential.secret);
   }, 120_000);
 });
 

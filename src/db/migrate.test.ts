@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/helpers/db.ts";
 import { signUp } from "../commands/signUp.ts";
 import { AvatarTaken, EmailTaken } from "../errors.ts";
-import { type Database, openMemoryPglite, openPostgres } from "./client.ts";
+import { type Database, openMemoryPglite, openPostgres, queryRows } from "./client.ts";
 import { loadMigrations, migrate, SchemaError, schemaState } from "./migrate.ts";
 
 const TABLES = [
@@ -17,21 +17,24 @@ const TABLES = [
 ];
 
 async function tables(database: Database): Promise<string[]> {
-  const result = await database.db.execute(
+  const rows = await queryRows<{ table_name: string }>(
+    database.db,
     sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`,
   );
-  return result.rows.map((row) => (row as { table_name: string }).table_name);
+  return rows.map((row) => row.table_name);
 }
 
 /** Columns, constraints and indexes: what a second migrate must leave exactly as it was. */
 async function shape(database: Database): Promise<unknown[]> {
-  const result = await database.db.execute(sql`
+  return queryRows(
+    database.db,
+    sql`
     select 'column' as kind, table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable as what
       from information_schema.columns where table_schema = 'public'
     union all select 'index', indexname || ' ' || indexdef from pg_indexes where schemaname = 'public'
     union all select 'constraint', conname from pg_constraint where connamespace = 'public'::regnamespace
-    order by 1, 2`);
-  return result.rows;
+    order by 1, 2`,
+  );
 }
 
 let fresh: TestDatabase | undefined;

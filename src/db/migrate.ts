@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { type Db, queryRows } from "./client.ts";
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../drizzle/", import.meta.url));
 const MIGRATIONS_TABLE = "cohort_lrs_migrations";
@@ -73,15 +73,7 @@ async function ensureTable(db: Db): Promise<void> {
 }
 
 async function appliedMigrations(db: Pick<Db, "execute">): Promise<AppliedRow[]> {
-  const result = await db.execute<AppliedRow>(
-    sql.raw(`select idx, tag, hash from ${MIGRATIONS_TABLE} order by idx`),
-  );
-  return rowsOf(result);
-}
-
-/** Drizzle's `execute` returns `{ rows }` on both drivers. */
-function rowsOf<T>(result: unknown): T[] {
-  return (result as { rows: T[] }).rows;
+  return queryRows<AppliedRow>(db, sql.raw(`select idx, tag, hash from ${MIGRATIONS_TABLE} order by idx`));
 }
 
 export interface SchemaState {
@@ -111,9 +103,10 @@ function check(known: Migration[], applied: AppliedRow[]): void {
 
 /** What is applied and what is pending, without changing anything. */
 export async function schemaState(db: Db, known = loadMigrations()): Promise<SchemaState> {
-  const exists = rowsOf<{ exists: boolean }>(
-    await db.execute(sql`select to_regclass(${MIGRATIONS_TABLE}) is not null as exists`),
-  )[0]?.exists;
+  const [{ exists } = { exists: false }] = await queryRows<{ exists: boolean }>(
+    db,
+    sql`select to_regclass(${MIGRATIONS_TABLE}) is not null as exists`,
+  );
   const applied = exists ? await appliedMigrations(db) : [];
   check(known, applied);
   const done = new Set(applied.map((row) => row.idx));

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../../test/helpers/db.ts";
+import { queryRows } from "../../db/client.ts";
 import type { App } from "../../http/app.ts";
 
 let database: TestDatabase;
@@ -24,8 +25,8 @@ function signup(body: unknown) {
 }
 
 async function userCount(): Promise<number> {
-  const result = await database.db.execute(sql`select count(*)::int as n from users`);
-  return (result.rows[0] as { n: number }).n;
+  const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from users`);
+  return row!.n;
 }
 
 describe("POST /api/signup", () => {
@@ -44,10 +45,8 @@ describe("POST /api/signup", () => {
     });
     expect(Number.isNaN(Date.parse(user.createdAt))).toBe(false);
     expect(user).not.toHaveProperty("remindersEnabled");
-    const rows = await database.db.execute(sql`select email, timezone, reminders_enabled from users`);
-    expect(rows.rows).toEqual([
-      { email: "ada@example.com", timezone: "Europe/Berlin", reminders_enabled: true },
-    ]);
+    const rows = await queryRows(database.db, sql`select email, timezone, reminders_enabled from users`);
+    expect(rows).toEqual([{ email: "ada@example.com", timezone: "Europe/Berlin", reminders_enabled: true }]);
   });
 
   it("defaults the time zone to UTC", async () => {
@@ -97,8 +96,8 @@ describe("POST /api/signup", () => {
       error: "avatar_taken",
       message: expect.stringContaining("ada_l"),
     });
-    const rows = await database.db.execute(sql`select name from users`);
-    expect(rows.rows).toEqual([{ name: "Ada Lovelace" }]);
+    const rows = await queryRows(database.db, sql`select name from users`);
+    expect(rows).toEqual([{ name: "Ada Lovelace" }]);
   });
 
   it("answers 400 email_taken for the same email in another case", async () => {
