@@ -5,9 +5,11 @@ import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { openPglite, queryRows } from "../src/db/client.ts";
+import { loadMigrations } from "../src/db/migrate.ts";
 import { runCli, startServer } from "./helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 
+const ALL = loadMigrations().map((migration) => migration.tag);
 const created: TestDatabase[] = [];
 afterAll(async () => {
   for (const database of created) await database.drop();
@@ -77,11 +79,13 @@ describe("cohort-lrs on PostgreSQL", () => {
 
     const behind = await runCli(["api"], env);
     expect(behind.code).toBe(1);
-    expect(behind.stderr).toContain("pending migration(s) (0000_init); run `cohort-lrs migrate` first");
+    expect(behind.stderr).toContain(
+      `pending migration(s) (${ALL.join(", ")}); run \`cohort-lrs migrate\` first`,
+    );
 
     const first = await runCli(["migrate"], env);
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain("applied 1 migration(s): 0000_init");
+    expect(first.stdout).toContain(`applied ${ALL.length} migration(s): ${ALL.join(", ")}`);
     const second = await runCli(["migrate"], env);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain("nothing to apply");

@@ -105,7 +105,14 @@ export const statementsRaw = pgTable(
     stored: timestamp("stored", { withTimezone: true, mode: "date" }).notNull(),
     credentialId: uuid("credential_id").references(() => apiCredentials.id, { onDelete: "set null" }),
   },
-  (t) => [unique("statements_raw_seq_key").on(t.seq), index("statements_raw_stored_idx").on(t.stored)],
+  (t) => [
+    unique("statements_raw_seq_key").on(t.seq),
+    index("statements_raw_stored_idx").on(t.stored),
+    /** Finds the voiding statement of a target id (few rows: only voiding statements are indexed). */
+    index("statements_raw_voided_target_idx")
+      .on(sql`(${t.payload}->'object'->>'id')`)
+      .where(sql`${t.payload}->'verb'->>'id' = 'http://adlnet.gov/expapi/verbs/voided'`),
+  ],
 );
 
 export const statementsFlat = pgTable(

@@ -12,6 +12,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { FailureLimiter } from "../auth/failureLimiter.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { AppError } from "../errors.ts";
@@ -20,8 +21,10 @@ import { healthRoutes } from "../routes/health.ts";
 import { lessonRoutes } from "../routes/lessons/routes.ts";
 import { signupRoutes } from "../routes/signup/routes.ts";
 import { userRoutes } from "../routes/users/routes.ts";
+import { xapiRoutes } from "../routes/xapi/routes.ts";
+import { CredentialVerifier } from "../xapi/credentials.ts";
 import { installErrorHandlers } from "./errorHandler.ts";
-import { type AuthClass, adminGuard, classifyRoute, securitySchemes } from "./routeAuth.ts";
+import { type AuthClass, adminGuard, classifyRoute, securitySchemes, xapiGuard } from "./routeAuth.ts";
 import { validatorCompiler } from "./validation.ts";
 
 export interface AppDeps {
@@ -33,6 +36,8 @@ export interface AppDeps {
   redis?: Redis;
   /** A logger to use; default: a new pino logger at `config.logLevel`. */
   logger?: Logger;
+  /** Called after statements are committed in incremental mode (the in-process sweep's nudge). */
+  onStatementsStored?: () => void;
 }
 
 declare module "fastify" {
@@ -83,7 +88,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     reply.header("x-request-id", request.id);
   });
 
-  const guards = { admin: adminGuard(deps.adminPassword) };
+  const guards = {
+    admin: adminGuard(deps.adminPassword),
+    xapi: xapiGuard(new CredentialVerifier(deps.database.db), new FailureLimiter(20, 60_000)),
+  };
   const routeTable: RouteEntry[] = [];
   app.decorate("routeTable", routeTable);
   app.addHook("onRoute", (route) => {
@@ -129,5 +137,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(signupRoutes);
   await app.register(lessonRoutes);
   await app.register(userRoutes);
+  await app.register(xapiRoutes);
   return app;
 }

@@ -11,7 +11,10 @@
  */
 import type { onRequestHookHandler, RouteOptions } from "fastify";
 import { isAdminAuthorization } from "../auth/admin.ts";
-import { Unauthorized } from "../errors.ts";
+import type { FailureLimiter } from "../auth/failureLimiter.ts";
+import { AppError, Unauthorized } from "../errors.ts";
+import { metrics } from "../metrics.ts";
+import type { CredentialVerifier, XapiClient } from "../xapi/credentials.ts";
 
 export type AuthClass = "public" | "admin" | "xapi";
 
@@ -22,8 +25,10 @@ declare module "fastify" {
   }
 }
 
-/** Routes registered by plugins (Swagger UI) that are public by nature. */
+/** Routes registered by plugins that are public by nature: Swagger UI, and CORS preflights. */
 const PUBLIC_PREFIXES = ["/docs"];
+const isPluginPublic = (route: RouteOptions) =>
+  route.method === "OPTIONS" || PUBLIC_PREFIXES.some((prefix) => route.url.startsWith(prefix));
 
 export const securitySchemes = {
   adminBasic: { type: "http", scheme: "basic", description: 'user "admin", password ADMIN_PASSWORD' },
@@ -36,6 +41,41 @@ const SECURITY: Record<AuthClass, Record<string, string[]>[] | undefined> = {
   admin: [{ adminBasic: [] }, { adminBearer: [] }],
   xapi: [{ xapiBasic: [] }],
 };
+
+/** Who an `xapi` route's request was authenticated as. */
+declare module "fastify" {
+  interface FastifyRequest {
+    xapiClient?: XapiClient;
+  }
+}
+
+/**
+ * The `xapi` class: a credential from `api_credentials`. Failed attempts are counted per client
+ * address; a client that keeps failing gets 429 until its window passes.
+ */
+export function xapiGuard(verifier: CredentialVerifier, limiter: FailureLimiter): onRequestHookHandler {
+  return async (request, reply) => {
+    const retryAfter = limiter.retryAfter(request.ip);
+    if (retryAfter > 0) {
+      reply.header("retry-after", retryAfter);
+      throw new AppError(
+        429,
+        "rate_limited",
+        `too many failed authentication attempts; try again in ${retryAfter} s`,
+      );
+    }
+    const client = await verifier.verify(request.headers.authorization);
+    if (!client) {
+      limiter.fail(request.ip);
+      metrics.xapiAuthFailures.inc();
+      throw new Unauthorized(
+        "a valid xAPI credential is required (HTTP Basic: key and secret)",
+        'Basic realm="cohort-lrs xAPI", charset="UTF-8"',
+      );
+    }
+    request.xapiClient = client;
+  };
+}
 
 export function adminGuard(adminPassword: string): onRequestHookHandler {
   return async (request) => {
@@ -52,9 +92,7 @@ export function classifyRoute(
   route: RouteOptions,
   guards: Partial<Record<AuthClass, onRequestHookHandler>>,
 ): void {
-  const auth =
-    route.config?.auth ??
-    (PUBLIC_PREFIXES.some((prefix) => route.url.startsWith(prefix)) ? "public" : undefined);
+  const auth = route.config?.auth ?? (isPluginPublic(route) ? "public" : undefined);
   if (!auth) {
     throw new Error(`route ${String(route.method)} ${route.url} declares no auth class (config.auth)`);
   }

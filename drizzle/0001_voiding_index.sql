@@ -1,0 +1,1 @@
+CREATE INDEX "statements_raw_voided_target_idx" ON "statements_raw" USING btree (("payload"->'object'->>'id')) WHERE "statements_raw"."payload"->'verb'->>'id' = 'http://adlnet.gov/expapi/verbs/voided';

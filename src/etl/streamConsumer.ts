@@ -1,0 +1,292 @@
+/**
+ * The `worker` role's stream consumer (plan a.05: `process_statement`).
+ *
+ * INVARIANTS
+ * - An entry is acknowledged (XACK) only after its flat row (and raw row) is committed. A crash
+ *   between commit and ack only means the entry is delivered again, and ON CONFLICT makes the
+ *   second write a no-op: at-least-once delivery, exactly-once rows.
+ * - No entry is dropped silently: one that cannot be flattened goes to the dead stream with its
+ *   error, is recorded in task_status, and only then acknowledged.
+ * - Entries left pending by a consumer that died are reclaimed (XAUTOCLAIM) once idle for
+ *   `claimIdleMs`, at start and then periodically.
+ * - On database errors the consumer backs off (doubling up to 10 s) and retries; it never acks
+ *   what it could not commit. `stop()` finishes the batch in hand.
+ */
+import os from "node:os";
+import { sql } from "drizzle-orm";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { type Db, isDatabaseUnavailable } from "../db/client.ts";
+import { logTaskStatus } from "../jobs/taskStatus.ts";
+import type { StoredStatement } from "../xapi/validateStatement.ts";
+import { validateStatement } from "../xapi/validateStatement.ts";
+import { type FlatRow, type FlattenContext, flattenStatement } from "./flattenStatement.ts";
+import { CONSUMER_GROUP, DEAD_STREAM, STATEMENT_STREAM } from "./stream.ts";
+import { writeFlatRows } from "./writeFlatRows.ts";
+
+export interface ConsumerOptions {
+  stream?: string;
+  group?: string;
+  /** This consumer's name in the group. Default: host name and pid. */
+  consumer?: string;
+  /** Entries per read. Default 500. */
+  batchSize?: number;
+  /** How long a read waits for new entries, in ms. Default 1,000. */
+  blockMs?: number;
+  /** Pending entries idle this long belong to a dead consumer and are reclaimed. Default 30 s. */
+  claimIdleMs?: number;
+  /** Failures of one entry before it goes to the dead stream. Default 5. */
+  maxAttempts?: number;
+}
+
+export interface ConsumerStats {
+  batches: number;
+  flattened: number;
+  acked: number;
+  dead: number;
+  lastBatchAt: Date | null;
+}
+
+type Entry = [id: string, fields: string[]];
+
+function field(fields: string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length - 1; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+export class StreamConsumer {
+  readonly stats: ConsumerStats = { batches: 0, flattened: 0, acked: 0, dead: 0, lastBatchAt: null };
+  private readonly stream: string;
+  private readonly group: string;
+  private readonly consumer: string;
+  private readonly batchSize: number;
+  private readonly blockMs: number;
+  private readonly claimIdleMs: number;
+  private readonly maxAttempts: number;
+  private readonly failures = new Map<string, number>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: { db: Db; redis: Redis; log: Logger; context: FlattenContext },
+    options: ConsumerOptions = {},
+  ) {
+    this.stream = options.stream ?? STATEMENT_STREAM;
+    this.group = options.group ?? CONSUMER_GROUP;
+    this.consumer = options.consumer ?? `${os.hostname()}-${process.pid}`;
+    this.batchSize = options.batchSize ?? 500;
+    this.blockMs = options.blockMs ?? 1_000;
+    this.claimIdleMs = options.claimIdleMs ?? 30_000;
+    this.maxAttempts = options.maxAttempts ?? 5;
+  }
+
+  /** Creates the consumer group if needed (reading the stream from its start) and starts consuming. */
+  async start(): Promise<void> {
+    try {
+      await this.deps.redis.xgroup("CREATE", this.stream, this.group, "0", "MKSTREAM");
+    } catch (error) {
+      if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
+    }
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops after the batch in hand is committed and acknowledged. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { log } = this.deps;
+    let backoffMs = 0;
+    let lastClaim = 0;
+    // Our own entries left pending by a previous life of this consumer name come first.
+    let readPendingFirst = true;
+    while (this.running) {
+      try {
+        if (Date.now() - lastClaim >= Math.min(this.claimIdleMs, 10_000)) {
+          lastClaim = Date.now();
+          const claimed = await this.reclaim();
+          if (claimed.length) {
+            log.info({ count: claimed.length }, "reclaimed stream entries of a dead consumer");
+            await this.process(claimed);
+          }
+        }
+        const entries = await this.read(readPendingFirst ? "0" : ">");
+        if (readPendingFirst && entries.length === 0) readPendingFirst = false;
+        if (entries.length) await this.process(entries);
+        backoffMs = 0;
+      } catch (error) {
+        backoffMs = Math.min(backoffMs ? backoffMs * 2 : 250, 10_000);
+        log.warn({ err: error, backoffMs }, "stream consumer error; backing off");
+        readPendingFirst = true; // retry what we hold before reading anything new
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+      }
+    }
+  }
+
+  private async read(from: "0" | ">"): Promise<Entry[]> {
+    const { redis } = this.deps;
+    const reply = (
+      from === ">"
+        ? await redis.xreadgroup(
+            "GROUP",
+            this.group,
+            this.consumer,
+            "COUNT",
+            this.batchSize,
+            "BLOCK",
+            this.blockMs,
+            "STREAMS",
+            this.stream,
+            ">",
+          )
+        : await redis.xreadgroup(
+            "GROUP",
+            this.group,
+            this.consumer,
+            "COUNT",
+            this.batchSize,
+            "STREAMS",
+            this.stream,
+            "0",
+          )
+    ) as [string, Entry[]][] | null;
+    // Pending entries whose data was trimmed come back as [id, null]: nothing to flatten, ack them.
+    return (reply?.[0]?.[1] ?? []).map(([id, fields]) => [id, fields ?? []] as Entry);
+  }
+
+  private async reclaim(): Promise<Entry[]> {
+    const reply = (await this.deps.redis.xautoclaim(
+      this.stream,
+      this.group,
+      this.consumer,
+      this.claimIdleMs,
+      "0",
+      "COUNT",
+      this.batchSize,
+    )) as [string, Entry[]];
+    return (reply?.[1] ?? [])
+      .filter((entry) => entry !== null)
+      .map(([id, fields]) => [id, fields ?? []] as Entry);
+  }
+
+  /** Flattens, commits, then acknowledges one batch. Throws (acking nothing) on database errors. */
+  private async process(entries: Entry[]): Promise<void> {
+    const { db, context, log } = this.deps;
+    const rows: FlatRow[] = [];
+    const raws: StoredStatement[] = [];
+    const dead: { entryId: string; statementId?: string; error: string; payload?: string }[] = [];
+    const good: string[] = [];
+    for (const [entryId, fields] of entries) {
+      const payload = field(fields, "payload");
+      if (payload === undefined) {
+        good.push(entryId); // trimmed or empty entry: nothing left to do
+        continue;
+      }
+      try {
+        const statement = JSON.parse(payload) as StoredStatement;
+        const problems = validateStatement(statement, {
+          version: String(statement.version ?? "").startsWith("2.") ? "2.0.0" : "1.0.3",
+        });
+        if (problems.length || typeof statement.stored !== "string" || typeof statement.id !== "string") {
+          const first = problems[0];
+          throw new Error(first ? `${first.path || "statement"}: ${first.message}` : "missing id or stored");
+        }
+        rows.push(flattenStatement(statement, context));
+        raws.push(statement);
+        good.push(entryId);
+      } catch (error) {
+        dead.push({ entryId, statementId: field(fields, "id"), error: (error as Error).message, payload });
+      }
+    }
+
+    try {
+      const written = await db.transaction(async (tx) => {
+        // Entries from another publisher may not be in statements_raw yet; ours are (a no-op then).
+        if (raws.length) {
+          await tx.execute(sql`
+            insert into statements_raw (id, payload, stored)
+            select (s->>'id')::uuid, s, (s->>'stored')::timestamptz
+            from jsonb_array_elements(${JSON.stringify(raws)}::jsonb) as s
+            on conflict (id) do nothing`);
+        }
+        return writeFlatRows(tx, rows, context.publicBaseUrl);
+      });
+      this.stats.flattened += written;
+    } catch (error) {
+      // An outage: back off and retry the same entries (they stay pending, unacknowledged).
+      if (isDatabaseUnavailable(error)) throw error;
+      // Otherwise one entry may be poison: retry them one by one to find it.
+      if (entries.length > 1) {
+        for (const entry of entries) await this.process([entry]);
+        return;
+      }
+      const [entryId, fields] = entries[0]!;
+      const attempts = (this.failures.get(entryId) ?? 0) + 1;
+      this.failures.set(entryId, attempts);
+      if (attempts < this.maxAttempts) throw error;
+      dead.push({
+        entryId,
+        statementId: field(fields, "id"),
+        error: (error as Error).message,
+        payload: field(fields, "payload"),
+      });
+      good.length = 0;
+    }
+
+    if (dead.length) await this.bury(dead);
+    const ackIds = [...good, ...dead.map((entry) => entry.entryId)];
+    if (ackIds.length) {
+      await this.deps.redis.xack(this.stream, this.group, ...ackIds);
+      for (const id of ackIds) this.failures.delete(id);
+    }
+    this.stats.batches += 1;
+    this.stats.acked += ackIds.length;
+    this.stats.lastBatchAt = new Date();
+    log.debug(
+      { entries: entries.length, flattened: rows.length, dead: dead.length },
+      "stream batch committed",
+    );
+  }
+
+  /** Moves entries to the dead stream with their error and records them in task_status. */
+  private async bury(
+    dead: { entryId: string; statementId?: string; error: string; payload?: string }[],
+  ): Promise<void> {
+    const pipeline = this.deps.redis.pipeline();
+    for (const entry of dead) {
+      pipeline.xadd(
+        DEAD_STREAM,
+        "*",
+        "entry",
+        entry.entryId,
+        "id",
+        entry.statementId ?? "",
+        "error",
+        entry.error,
+        "payload",
+        entry.payload ?? "",
+      );
+    }
+    await pipeline.exec();
+    this.stats.dead += dead.length;
+    await logTaskStatus(
+      this.deps.db,
+      "stream-dead-letter",
+      "failed",
+      {
+        count: dead.length,
+        entries: dead
+          .slice(0, 20)
+          .map(({ entryId, statementId, error }) => ({ entryId, statementId, error })),
+      },
+      { error: dead[0]!.error },
+    ).catch((error) => this.deps.log.error({ err: error }, "could not record dead entries"));
+    this.deps.log.warn(
+      { count: dead.length, first: dead[0]!.error },
+      "stream entries moved to the dead stream",
+    );
+  }
+}

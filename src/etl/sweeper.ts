@@ -1,0 +1,116 @@
+/**
+ * Runs the incremental sweep inside a process (embedded mode's in-process scheduler): on an interval (`INCREMENTAL_ETL_INTERVAL`), and
+ * soon after ingestion when nudged (embedded and incremental mode: statements are flattened
+ * within moments of being stored). Runs never overlap; nudges during a run coalesce into one
+ * more run. Every run is recorded in task_status.
+ */
+import type { Logger } from "pino";
+import type { Db } from "../db/client.ts";
+import { logTaskStatus } from "../jobs/taskStatus.ts";
+import { metrics } from "../metrics.ts";
+import type { FlattenContext } from "./flattenStatement.ts";
+import { runIncrementalEtl, type SweepOptions, type SweepResult } from "./runIncrementalEtl.ts";
+
+export const SWEEP_TASK = "incremental-etl";
+
+/** One recorded sweep: a task_status row from start to finish. */
+export async function sweepOnce(
+  deps: { db: Db; log: Logger; context: FlattenContext },
+  trigger: string,
+  onProgress?: SweepOptions["onProgress"],
+): Promise<SweepResult> {
+  const runId = await logTaskStatus(deps.db, SWEEP_TASK, "started", { trigger });
+  try {
+    const result = await runIncrementalEtl(deps.db, deps.context, {
+      log: deps.log,
+      ...(onProgress ? { onProgress } : {}),
+    });
+    const { failures, ...counts } = result;
+    metrics.rowsFlattened.inc({ path: "sweep" }, result.flattened);
+    await logTaskStatus(
+      deps.db,
+      SWEEP_TASK,
+      failures.length ? "failed" : "succeeded",
+      {
+        trigger,
+        ...counts,
+        ...(failures.length ? { failures: failures.slice(0, 20) } : {}),
+      },
+      {
+        runId,
+        ...(failures.length ? { error: `${failures.length} statement(s) could not be flattened` } : {}),
+      },
+    );
+    return result;
+  } catch (error) {
+    await logTaskStatus(
+      deps.db,
+      SWEEP_TASK,
+      "failed",
+      { trigger },
+      { runId, error: (error as Error).message },
+    ).catch(() => {});
+    throw error;
+  }
+}
+
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private nudgeTimer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: { db: Db; log: Logger; context: FlattenContext },
+    private readonly intervalMs: number,
+    /** How long a nudge waits, gathering more statements into one sweep. Default 100 ms. */
+    private readonly nudgeDelayMs = 100,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.trigger("interval"), this.intervalMs);
+    this.timer.unref();
+    this.trigger("start");
+  }
+
+  /** Asks for a sweep soon (after ingestion). */
+  nudge(): void {
+    if (this.stopped || this.nudgeTimer) return;
+    this.nudgeTimer = setTimeout(() => {
+      this.nudgeTimer = undefined;
+      this.trigger("ingest");
+    }, this.nudgeDelayMs);
+    this.nudgeTimer.unref();
+  }
+
+  /** Stops scheduling and waits for a sweep in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.nudgeTimer);
+    await this.running;
+  }
+
+  private trigger(reason: string): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      try {
+        const result = await sweepOnce(this.deps, reason);
+        if (result.flattened) this.deps.log.debug({ flattened: result.flattened, reason }, "sweep done");
+      } catch (error) {
+        this.deps.log.warn({ err: error }, "sweep failed; the next one will retry");
+      } finally {
+        this.running = undefined;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.trigger("coalesced");
+        }
+      }
+    })();
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Storing statements, as named steps that read like the spec (xAPI Communication §2.1):
+ * validate → prepare (id, stored, timestamp, authority, version) → store (one transaction; 409 on
+ * a conflicting id) → hand over to the ETL after the commit (publish to the stream, or nudge the
+ * sweep). A failed hand-over never fails the request: the statements are already stored, and the
+ * sweep will flatten them.
+ */
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { EtlMode } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import { withTimeout } from "../db/client.ts";
+import { AppError, type ErrorDetail } from "../errors.ts";
+import { publishStatements, STATEMENT_STREAM } from "../etl/stream.ts";
+import { metrics } from "../metrics.ts";
+import type { XapiClient } from "./credentials.ts";
+import { type PreparedStatement, prepareStatement } from "./prepareStatement.ts";
+import { storeStatements } from "./storeStatements.ts";
+import { type Statement, type StatementProblem, validateStatements } from "./validateStatement.ts";
+import type { XapiVersion } from "./version.ts";
+
+export class InvalidStatement extends AppError {
+  constructor(problems: StatementProblem[], batch: boolean) {
+    const details: ErrorDetail[] = problems.map((problem) => ({
+      field: `statement${batch ? "" : problem.path ? "." : ""}${problem.path}`.replace(
+        "statement.[",
+        "statement[",
+      ),
+      message: problem.message,
+    }));
+    const shown = details.slice(0, 5).map((detail) => `${detail.field} ${detail.message}`);
+    const more = details.length > 5 ? ` (and ${details.length - 5} more problems)` : "";
+    super(400, "invalid_statement", `${shown.join("; ")}${more}`, details);
+  }
+}
+
+export interface IngestDeps {
+  db: Db;
+  log: Logger;
+  publicBaseUrl: string;
+  etlMode: EtlMode;
+  redis?: Redis | undefined;
+  /** Called after the commit in incremental mode (the in-process sweeper's nudge). */
+  onStored?: (() => void) | undefined;
+}
+
+export interface IngestRequest {
+  body: unknown;
+  client: XapiClient;
+  version: XapiVersion;
+  /** PUT: the `statementId` parameter the single statement must carry (or is given). */
+  statementId?: string;
+}
+
+/** Validates, stores and hands over statements; resolves with their ids in request order. */
+export async function ingestStatements(deps: IngestDeps, request: IngestRequest): Promise<string[]> {
+  const { body, version } = request;
+  const batch = Array.isArray(body);
+  const problems = validateStatements(body, version);
+  if (problems.length) throw new InvalidStatement(problems, batch);
+  let statements = (batch ? body : [body]) as Statement[];
+  if (request.statementId !== undefined) {
+    const given = statements[0]!.id;
+    if (batch) throw new AppError(400, "invalid_statement", "PUT takes a single statement, not an array");
+    if (given !== undefined && given.toLowerCase() !== request.statementId.toLowerCase()) {
+      throw new AppError(
+        400,
+        "invalid_statement",
+        `the statement's id ${given} differs from statementId ${request.statementId}`,
+        [{ field: "statement.id", message: "must equal the statementId parameter" }],
+      );
+    }
+    statements = [{ ...statements[0]!, id: request.statementId }];
+  }
+
+  const stored = new Date();
+  const prepared = statements.map((statement) =>
+    prepareStatement(statement, {
+      client: request.client,
+      version,
+      stored,
+      publicBaseUrl: deps.publicBaseUrl,
+    }),
+  );
+  const { inserted } = await storeStatements(deps.db, prepared, request.client.credentialId);
+  metrics.statementsIngested.inc(inserted.length);
+  if (inserted.length) await handOver(deps, inserted);
+  return prepared.map((statement) => statement.id);
+}
+
+/** After the commit: publish to the stream (streaming) or nudge the sweep (incremental). */
+async function handOver(deps: IngestDeps, inserted: PreparedStatement[]): Promise<void> {
+  if (deps.etlMode === "incremental" || !deps.redis) {
+    deps.onStored?.();
+    return;
+  }
+  try {
+    // Don't queue behind a Redis that is away: the sweep is the safety net.
+    if (deps.redis.status !== "ready") throw new Error(`redis is ${deps.redis.status}`);
+    await withTimeout(publishStatements(deps.redis, STATEMENT_STREAM, inserted), 2_000, "redis");
+  } catch (error) {
+    metrics.publishFailures.inc(inserted.length);
+    deps.log.warn(
+      { err: error, count: inserted.length },
+      "stored statements were not published to the stream; the sweep will flatten them",
+    );
+  }
+}
