@@ -1,9 +1,11 @@
 /**
  * The `cohort-lrs` command: one binary, one role per process (DESIGN §2).
  *
- *   cohort-lrs all        api (+ worker and scheduler as they arrive) in one process; migrates first
+ *   cohort-lrs all        every role in one process; migrates first
  *   cohort-lrs api        the HTTP service only; refuses a database with pending migrations
+ *   cohort-lrs worker     the Redis stream consumer that flattens statements
  *   cohort-lrs migrate    applies pending migrations and exits
+ *   cohort-lrs run-task   runs one scheduled task now
  */
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config.ts";
@@ -12,13 +14,18 @@ import { SchemaError } from "./db/migrate.ts";
 import { type Runtime, startRuntime } from "./runtime.ts";
 import { startApi } from "./services/api.ts";
 import { startBanner } from "./services/banner.ts";
+import { startSweeper, startWorker } from "./services/etl.ts";
+import { runTask, TASKS, type TaskName } from "./services/runTask.ts";
 
 const USAGE = `Usage: cohort-lrs <command> [options]
 
 Commands:
-  all        run every role in one process (the default for local use); migrates the database first
-  api        run the HTTP service (xAPI, REST API, admin pages, /docs)
-  migrate    apply pending database migrations and exit
+  all            run every role in one process (the default for local use); migrates the database first
+  api            run the HTTP service (xAPI, REST API, admin pages, /docs)
+  worker         consume the Redis stream and flatten statements (ETL_MODE=streaming; needs REDIS_URL)
+  migrate        apply pending database migrations and exit
+  run-task NAME  run one task now and print what it did; NAME is one of:
+                   incremental-etl   flatten every stored statement that has no flat row yet
 
 Options:
   -h, --help     show this help
@@ -67,14 +74,48 @@ function onShutdown(runtime: Runtime, stopFns: (() => Promise<void>)[]): void {
 async function runServer(role: "all" | "api"): Promise<void> {
   const config = loadConfig();
   const runtime = await startRuntime(config, { migrate: role === "all" });
-  const api = await startApi(runtime);
-  onShutdown(runtime, [api.stop]);
+  const stops: (() => Promise<void>)[] = [];
+  let onStatementsStored: (() => void) | undefined;
+  if (role === "all") {
+    const sweeper = startSweeper(runtime);
+    onStatementsStored = () => sweeper.nudge();
+    if (config.etlMode === "streaming" && runtime.redis) {
+      const worker = await startWorker(runtime);
+      stops.push(() => worker.stop());
+    }
+    stops.push(() => sweeper.stop());
+  }
+  const api = await startApi(runtime, { onStatementsStored });
+  onShutdown(runtime, [api.stop, ...stops]);
   process.stdout.write(startBanner(role, api.url, runtime));
+}
+
+async function runWorker(): Promise<void> {
+  const config = loadConfig();
+  if (!config.redisUrl)
+    throw new ConfigError("REDIS_URL", "the worker consumes the Redis stream; set REDIS_URL");
+  const runtime = await startRuntime(config, { migrate: false, secrets: false });
+  const worker = await startWorker(runtime);
+  onShutdown(runtime, [() => worker.stop()]);
+  runtime.log.info({ stream: "xapi:statements" }, "worker consuming the statement stream");
+}
+
+async function runOneTask(name: string | undefined): Promise<void> {
+  if (!name || !(TASKS as readonly string[]).includes(name)) {
+    fail(`run-task needs a task name: one of ${TASKS.join(", ")}`, EXIT_USAGE);
+  }
+  const config = loadConfig();
+  const runtime = await startRuntime(config, { migrate: false, secrets: false });
+  try {
+    await runTask(runtime, name as TaskName);
+  } finally {
+    await runtime.close();
+  }
 }
 
 async function runMigrate(): Promise<void> {
   const config = loadConfig();
-  const runtime = await startRuntime(config, { migrate: true });
+  const runtime = await startRuntime(config, { migrate: true, secrets: false });
   const applied = runtime.migrationsApplied;
   process.stdout.write(
     applied.length
@@ -101,14 +142,19 @@ export async function main(argv: string[]): Promise<void> {
     if (command === undefined && !parsed.values.help) process.exitCode = EXIT_USAGE;
     return;
   }
-  if (rest.length) fail(`unexpected argument "${rest[0]}"\n\n${USAGE}`, EXIT_USAGE);
+  const maxArgs = command === "run-task" ? 1 : 0;
+  if (rest.length > maxArgs) fail(`unexpected argument "${rest[maxArgs]}"\n\n${USAGE}`, EXIT_USAGE);
   try {
     switch (command) {
       case "all":
       case "api":
         return await runServer(command);
+      case "worker":
+        return await runWorker();
       case "migrate":
         return await runMigrate();
+      case "run-task":
+        return await runOneTask(rest[0]);
       default:
         fail(`unknown command "${command}"\n\n${USAGE}`, EXIT_USAGE);
     }

@@ -20,6 +20,7 @@ export interface Runtime {
   log: Logger;
   database: Database;
   redis: Redis | undefined;
+  /** The first-start secrets; present for roles that serve requests (`secrets: true`). */
   adminPassword: AdminPassword;
   bootstrapCredential: BootstrapCredential;
   /** Migrations applied by this start (empty when the schema was already current). */
@@ -33,6 +34,12 @@ export interface RuntimeOptions {
    * which only one process can open). Otherwise a database with pending migrations is refused.
    */
   migrate: boolean;
+  /**
+   * Create (or load) the admin password and bootstrap xAPI credential. Roles that serve requests
+   * do, and print where they are; `migrate` and `run-task` don't, so a secret is never generated
+   * by a command that would not show it. Default true.
+   */
+  secrets?: boolean;
 }
 
 export function connectRedis(url: string, log: Logger): Redis {
@@ -75,8 +82,13 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
         );
       }
     }
-    const adminPassword = ensureAdminPassword(config);
-    const bootstrapCredential = await ensureBootstrapCredential(database.db, config);
+    const withSecrets = options.secrets ?? true;
+    const adminPassword = withSecrets
+      ? ensureAdminPassword(config)
+      : { password: "", source: "env" as const };
+    const bootstrapCredential = withSecrets
+      ? await ensureBootstrapCredential(database.db, config)
+      : { id: "", key: "", source: "env" as const };
     redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
     const openRedis = redis;
     return {

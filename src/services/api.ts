@@ -10,13 +10,17 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
-export async function startApi(runtime: Runtime): Promise<RunningApi> {
+export async function startApi(
+  runtime: Runtime,
+  hooks: { onStatementsStored?: () => void } = {},
+): Promise<RunningApi> {
   const app = await createApp({
     config: runtime.config,
     database: runtime.database,
     adminPassword: runtime.adminPassword.password,
     redis: runtime.redis,
     logger: runtime.log,
+    ...hooks,
   });
   await app.listen({ port: runtime.config.port, host: runtime.config.host });
   const address = app.server.address() as AddressInfo;

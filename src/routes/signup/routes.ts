@@ -22,6 +22,8 @@ export const signupRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) =>
-      reply.code(201).send(presentUser(await signUp(app.deps.database.db, request.body))),
+      reply
+        .code(201)
+        .send(presentUser(await signUp(app.deps.database.db, request.body, app.deps.config.publicBaseUrl))),
   );
 };
