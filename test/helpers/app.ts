@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/db/client.ts";
-import { type App, createApp } from "../../src/http/app.ts";
+import { type App, type AppDeps, createApp } from "../../src/http/app.ts";
 
 export const ADMIN_PASSWORD = "test-admin-password-0123";
 
@@ -22,8 +22,12 @@ export function testConfig(env: Record<string, string> = {}) {
   });
 }
 
-export async function buildApp(database: Database, env: Record<string, string> = {}): Promise<App> {
-  const app = await createApp({ config: testConfig(env), database, adminPassword: ADMIN_PASSWORD });
+export async function buildApp(
+  database: Database,
+  env: Record<string, string> = {},
+  extra: Partial<Pick<AppDeps, "redis" | "onStatementsStored">> = {},
+): Promise<App> {
+  const app = await createApp({ config: testConfig(env), database, adminPassword: ADMIN_PASSWORD, ...extra });
   await app.ready();
   return app;
 }

@@ -59,11 +59,12 @@ export interface Server {
   stop(): Promise<number | null>;
 }
 
-/** Starts a server role and resolves once it prints where it listens. */
+/** Starts a role and resolves once it prints `ready` (by default: where it listens). */
 export function startServer(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 60_000,
+  ready = /listening on (http:\/\/\S+)/,
 ): Promise<Server> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env) });
@@ -75,12 +76,12 @@ export function startServer(
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(output);
+      const match = ready.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve({
           child,
-          url: match[1]!,
+          url: match[1] ?? "",
           output: () => output,
           stop: () => {
             child.kill("SIGTERM");

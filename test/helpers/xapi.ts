@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { hashSecret } from "../../src/auth/secrets.ts";
 import type { Db } from "../../src/db/client.ts";
 import { apiCredentials } from "../../src/db/schema.ts";
+import type { Statement } from "../../src/xapi/validateStatement.ts";
 
 export interface TestCredential {
   id: string;
@@ -43,12 +44,12 @@ export const LESSON_1 = "https://lessons.example.com/course/day-1";
 export const COMPLETED = "http://adlnet.gov/expapi/verbs/completed";
 
 /** A valid statement: `mbox` completed LESSON_1 (override anything). */
-export function statement(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function statement(overrides: Record<string, unknown> = {}): Statement {
   return {
     actor: { objectType: "Agent", name: "Ada", mbox: "mailto:ada@example.com" },
     verb: { id: COMPLETED, display: { "en-US": "completed" } },
     object: { objectType: "Activity", id: LESSON_1, definition: { name: { "en-US": "Day 1" } } },
     result: { completion: true, success: true, score: { scaled: 0.9 }, duration: "PT12M30S" },
     ...overrides,
-  };
+  } as Statement;
 }
