@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config.ts";
 import { DirLockedError } from "./db/dirLock.ts";
 import { SchemaError } from "./db/migrate.ts";
+import { CONSUMER_GROUP, STATEMENT_STREAM } from "./etl/stream.ts";
 import { type Runtime, startRuntime } from "./runtime.ts";
 import { startApi } from "./services/api.ts";
 import { startBanner } from "./services/banner.ts";
@@ -97,7 +98,9 @@ async function runWorker(): Promise<void> {
   const runtime = await startRuntime(config, { migrate: false, secrets: false });
   const worker = await startWorker(runtime);
   onShutdown(runtime, [() => worker.stop()]);
-  runtime.log.info({ stream: "xapi:statements" }, "worker consuming the statement stream");
+  process.stdout.write(
+    `cohort-lrs: role worker consuming ${STATEMENT_STREAM} as ${worker.consumerName} (group ${CONSUMER_GROUP})\n`,
+  );
 }
 
 async function runOneTask(name: string | undefined): Promise<void> {

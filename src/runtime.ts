@@ -45,6 +45,8 @@ export interface RuntimeOptions {
 export function connectRedis(url: string, log: Logger): Redis {
   const redis = new Redis(url, {
     lazyConnect: false,
+    // Commands issued in the same tick (e.g. the XADDs of concurrent requests) share one round trip.
+    enableAutoPipelining: true,
     // Commands fail after a bounded wait instead of queueing forever while Redis is away.
     maxRetriesPerRequest: 2,
     connectTimeout: 5_000,

@@ -85,7 +85,7 @@ describe("production mode (api + worker on PostgreSQL and Redis)", () => {
     expect((await runCli(["migrate"], env)).code).toBe(0);
     const api = await startServer(["api"], env);
     servers.push(api);
-    const worker = await startServer(["worker"], env, 60_000, /worker consuming the statement stream/);
+    const worker = await startServer(["worker"], env, 60_000, /role worker consuming/);
     servers.push(worker);
 
     const response = await fetch(`${api.url}/xapi/statements`, {

@@ -144,6 +144,8 @@ export const statementsFlat = pgTable(
     /** Completion verb or `result.completion = true` (DESIGN §6). */
     isCompletion: boolean("is_completion").notNull().default(false),
     voided: boolean("voided").notNull().default(false),
+    /** When the row was written: with `stored`, how long flattening took. */
+    flattenedAt: timestamp("flattened_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
   (t) => [
     index("statements_flat_user_id_idx").on(t.userId),

@@ -23,6 +23,7 @@ import { metrics } from "../metrics.ts";
 import { prepareStatement } from "../xapi/prepareStatement.ts";
 import { storeStatements } from "../xapi/storeStatements.ts";
 import type { Statement } from "../xapi/validateStatement.ts";
+import { getLastProcessed } from "./getLastProcessed.ts";
 import { countUnflattened, runIncrementalEtl } from "./runIncrementalEtl.ts";
 import { CONSUMER_GROUP, DEAD_STREAM, STATEMENT_STREAM } from "./stream.ts";
 import { StreamConsumer } from "./streamConsumer.ts";
@@ -236,6 +237,38 @@ describe("streaming", () => {
     await testRedis.redis.xadd(STATEMENT_STREAM, "*", "id", id, "payload", JSON.stringify(foreign));
     await waitFor(async () => (await count("statements_flat")) === 1, 3_000, "the flat row");
     expect(await count("statements_raw")).toBe(1);
+  });
+});
+
+describe("getLastProcessed", () => {
+  it("reports the newest flattened statement, counts, and the stream backlog", async () => {
+    expect(await getLastProcessed(database.db)).toEqual({
+      lastFlattenedStored: null,
+      lastFlattenedStatementId: null,
+      flatCount: 0,
+      unflattenedCount: 0,
+      streamPending: null,
+      streamLength: null,
+    });
+    const ids = (await post([statement(), statement(), statement()])).json() as string[];
+    // A consumer takes the entries and has not acknowledged them yet.
+    await testRedis.redis.xgroup("CREATE", STATEMENT_STREAM, CONSUMER_GROUP, "0", "MKSTREAM");
+    await testRedis.redis.xreadgroup(
+      "GROUP",
+      CONSUMER_GROUP,
+      "slow",
+      "COUNT",
+      2,
+      "STREAMS",
+      STATEMENT_STREAM,
+      ">",
+    );
+    await storeRaw([statement()]);
+    await runIncrementalEtl(database.db, context);
+    const state = await getLastProcessed(database.db, testRedis.redis);
+    expect(state).toMatchObject({ flatCount: 4, unflattenedCount: 0, streamPending: 2, streamLength: 3 });
+    expect(state.lastFlattenedStored).toBeInstanceOf(Date);
+    expect(ids).not.toContain(state.lastFlattenedStatementId); // the raw-only one was stored last
   });
 });
 

@@ -14,6 +14,12 @@ export const DEAD_STREAM = "xapi:statements:dead";
 export const CONSUMER_GROUP = "cohort-lrs-flatten";
 /** Approximate cap on stream length (XADD MAXLEN ~): acknowledged history beyond it is trimmed. */
 export const STREAM_MAXLEN = 1_000_000;
+/**
+ * The `origin` field of entries this service publishes. Their statements were validated and
+ * committed to statements_raw before publishing, so the worker need not do either again; entries
+ * from any other publisher are validated and stored by the worker.
+ */
+export const OWN_ORIGIN = "cohort-lrs";
 
 export interface Publishable {
   id: string;

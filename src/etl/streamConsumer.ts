@@ -21,7 +21,7 @@ import { logTaskStatus } from "../jobs/taskStatus.ts";
 import type { StoredStatement } from "../xapi/validateStatement.ts";
 import { validateStatement } from "../xapi/validateStatement.ts";
 import { type FlatRow, type FlattenContext, flattenStatement } from "./flattenStatement.ts";
-import { CONSUMER_GROUP, DEAD_STREAM, STATEMENT_STREAM } from "./stream.ts";
+import { CONSUMER_GROUP, DEAD_STREAM, OWN_ORIGIN, STATEMENT_STREAM } from "./stream.ts";
 import { writeFlatRows } from "./writeFlatRows.ts";
 
 export interface ConsumerOptions {
@@ -59,6 +59,11 @@ export class StreamConsumer {
   private readonly stream: string;
   private readonly group: string;
   private readonly consumer: string;
+
+  /** This consumer's name in the group. */
+  get consumerName(): string {
+    return this.consumer;
+  }
   private readonly batchSize: number;
   private readonly blockMs: number;
   private readonly claimIdleMs: number;
@@ -187,15 +192,20 @@ export class StreamConsumer {
       }
       try {
         const statement = JSON.parse(payload) as StoredStatement;
-        const problems = validateStatement(statement, {
-          version: String(statement.version ?? "").startsWith("2.") ? "2.0.0" : "1.0.3",
-        });
-        if (problems.length || typeof statement.stored !== "string" || typeof statement.id !== "string") {
-          const first = problems[0];
-          throw new Error(first ? `${first.path || "statement"}: ${first.message}` : "missing id or stored");
+        if (field(fields, "origin") !== OWN_ORIGIN) {
+          // Another publisher: validate, and store the raw statement with the flat row.
+          const problems = validateStatement(statement, {
+            version: String(statement.version ?? "").startsWith("2.") ? "2.0.0" : "1.0.3",
+          });
+          if (problems.length || typeof statement.stored !== "string" || typeof statement.id !== "string") {
+            const first = problems[0];
+            throw new Error(
+              first ? `${first.path || "statement"}: ${first.message}` : "missing id or stored",
+            );
+          }
+          raws.push(statement);
         }
         rows.push(flattenStatement(statement, context));
-        raws.push(statement);
         good.push(entryId);
       } catch (error) {
         dead.push({ entryId, statementId: field(fields, "id"), error: (error as Error).message, payload });
@@ -204,7 +214,7 @@ export class StreamConsumer {
 
     try {
       const written = await db.transaction(async (tx) => {
-        // Entries from another publisher may not be in statements_raw yet; ours are (a no-op then).
+        // Entries from another publisher may not be in statements_raw yet; ours always are.
         if (raws.length) {
           await tx.execute(sql`
             insert into statements_raw (id, payload, stored)

@@ -27,6 +27,8 @@ const TOUCH_MS = 60_000;
 export class CredentialVerifier {
   private readonly verified = new Map<string, { client: XapiClient; until: number }>();
   private readonly touched = new Map<string, number>();
+  /** Checks under way, so a burst of requests with one credential runs scrypt once, not per request. */
+  private readonly checking = new Map<string, Promise<XapiClient | undefined>>();
 
   constructor(
     private readonly db: Db,
@@ -46,13 +48,19 @@ export class CredentialVerifier {
       return cached.client;
     }
     this.verified.delete(cacheKey);
+    const underway = this.checking.get(cacheKey);
+    if (underway) return underway;
+    const check = this.check(cacheKey, credentials.username, credentials.password).finally(() =>
+      this.checking.delete(cacheKey),
+    );
+    this.checking.set(cacheKey, check);
+    return check;
+  }
 
-    const [row] = await this.db
-      .select()
-      .from(apiCredentials)
-      .where(eq(apiCredentials.key, credentials.username));
+  private async check(cacheKey: string, key: string, secret: string): Promise<XapiClient | undefined> {
+    const [row] = await this.db.select().from(apiCredentials).where(eq(apiCredentials.key, key));
     // Verify against a dummy hash when the key is unknown, so timing does not reveal which keys exist.
-    const ok = await verifySecret(credentials.password, row?.secretHash ?? DUMMY_HASH);
+    const ok = await verifySecret(secret, row?.secretHash ?? DUMMY_HASH);
     if (!row || !ok || row.revokedAt) return undefined;
     const client = { credentialId: row.id, key: row.key, name: row.name, scopes: row.scopes };
     if (this.verified.size > 10_000) this.verified.clear();

@@ -8,14 +8,13 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { EtlMode } from "../config.ts";
-import type { Db } from "../db/client.ts";
 import { withTimeout } from "../db/client.ts";
 import { AppError, type ErrorDetail } from "../errors.ts";
 import { publishStatements, STATEMENT_STREAM } from "../etl/stream.ts";
 import { metrics } from "../metrics.ts";
 import type { XapiClient } from "./credentials.ts";
 import { type PreparedStatement, prepareStatement } from "./prepareStatement.ts";
-import { storeStatements } from "./storeStatements.ts";
+import type { StatementStore } from "./storeStatements.ts";
 import { type Statement, type StatementProblem, validateStatements } from "./validateStatement.ts";
 import type { XapiVersion } from "./version.ts";
 
@@ -35,7 +34,8 @@ export class InvalidStatement extends AppError {
 }
 
 export interface IngestDeps {
-  db: Db;
+  /** The group-committing store statements are written through. */
+  store: StatementStore;
   log: Logger;
   publicBaseUrl: string;
   etlMode: EtlMode;
@@ -82,7 +82,7 @@ export async function ingestStatements(deps: IngestDeps, request: IngestRequest)
       publicBaseUrl: deps.publicBaseUrl,
     }),
   );
-  const { inserted } = await storeStatements(deps.db, prepared, request.client.credentialId);
+  const { inserted } = await deps.store.store(prepared, request.client.credentialId);
   metrics.statementsIngested.inc(inserted.length);
   if (inserted.length) await handOver(deps, inserted);
   return prepared.map((statement) => statement.id);

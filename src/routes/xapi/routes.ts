@@ -14,6 +14,7 @@ import { AppError, NotFound } from "../../errors.ts";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
 import { getStatement } from "../../xapi/getStatement.ts";
 import { ingestStatements } from "../../xapi/ingestStatements.ts";
+import { StatementStore } from "../../xapi/storeStatements.ts";
 import {
   negotiateVersion,
   SUPPORTED_VERSIONS,
@@ -89,8 +90,9 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async () => ({ version: [...SUPPORTED_VERSIONS], extensions: {} }),
   );
 
+  const store = new StatementStore(app.deps.database.db);
   const ingestDeps = () => ({
-    db: app.deps.database.db,
+    store,
     log: app.log as never,
     publicBaseUrl: config.publicBaseUrl,
     etlMode: config.etlMode,

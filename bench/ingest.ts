@@ -1,0 +1,343 @@
+/**
+ * Ingestion benchmark (issue: xAPI ingestion). Starts the real service, `api` and `worker`
+ * processes on PostgreSQL and Redis, and in the same run two baselines:
+ *
+ * - a bare node:http server that parses the same JSON body (the HTTP + JSON floor);
+ * - a plain multi-row INSERT of the same statements into a scratch table (the database floor).
+ *
+ * It loads each with autocannon (single statements at 50 connections, batches of 100 at 10
+ * connections, BENCH_SECONDS each), then measures the end-to-end time until every posted
+ * statement is in statements_flat, the flatten lag at half load, and the API's memory.
+ */
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { openPostgres, queryRows } from "../src/db/client.ts";
+import {
+  BIN,
+  type Child,
+  cpuSeconds,
+  cpuSecondsOf,
+  type LoadResult,
+  load,
+  type Row,
+  rssMiB,
+  sampleRss,
+  sleep,
+  startChild,
+} from "./lib.ts";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ADMIN_URL =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  "postgres://postgres@127.0.0.1:5432/postgres";
+const REDIS_URL = `${(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379").replace(/\/\d+$/, "")}/14`;
+const KEY = "bench-content";
+const SECRET = "bench-secret-0123456789";
+
+function benchStatement() {
+  return {
+    actor: {
+      objectType: "Agent",
+      name: "Learner",
+      mbox: `mailto:learner-${randomUUID().slice(0, 8)}@example.com`,
+    },
+    verb: { id: "http://adlnet.gov/expapi/verbs/completed", display: { "en-US": "completed" } },
+    object: {
+      objectType: "Activity",
+      id: "https://lessons.example.com/course/day-1",
+      definition: { name: { "en-US": "Day 1" }, type: "http://adlnet.gov/expapi/activities/lesson" },
+    },
+    result: {
+      completion: true,
+      success: true,
+      score: { scaled: 0.9, raw: 9, min: 0, max: 10 },
+      duration: "PT12M30S",
+    },
+    context: { registration: randomUUID(), platform: "bench" },
+  };
+}
+
+const single = JSON.stringify(benchStatement());
+const batch = JSON.stringify(Array.from({ length: 100 }, benchStatement));
+const headers = {
+  "content-type": "application/json",
+  authorization: `Basic ${Buffer.from(`${KEY}:${SECRET}`).toString("base64")}`,
+  "x-experience-api-version": "1.0.3",
+};
+
+function databaseUrl(name: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function admin(query: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  await client.query(query);
+  await client.end();
+}
+
+/** The database floor: the same statements, multi-row INSERTs of 100 from 10 connections. */
+async function insertBaseline(url: string): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  await pool.query(
+    "create table bench_scratch (id uuid primary key, payload jsonb not null, stored timestamptz not null)",
+  );
+  const statements = Array.from({ length: 100 }, benchStatement);
+  let inserted = 0;
+  const deadline = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (Date.now() < deadline) {
+        const rows = statements.map((s) => ({ ...s, id: randomUUID() }));
+        await pool.query(
+          "insert into bench_scratch (id, payload, stored) select (s->>'id')::uuid, s, now() from jsonb_array_elements($1::jsonb) s",
+          [JSON.stringify(rows)],
+        );
+        inserted += rows.length;
+      }
+    }),
+  );
+  await pool.query("drop table bench_scratch");
+  await pool.end();
+  return inserted / SECONDS;
+}
+
+export async function benchIngest(): Promise<{ rows: Row[]; results: Record<string, unknown> }> {
+  const name = `cohort_lrs_bench_${Date.now().toString(36)}`;
+  await admin(`create database ${name}`);
+  const url = databaseUrl(name);
+  const redis = new Redis(REDIS_URL);
+  await redis.del("xapi:statements", "xapi:statements:dead");
+  const env = {
+    ...process.env,
+    DATABASE_URL: url,
+    REDIS_URL,
+    PORT: "0",
+    LOG_LEVEL: "warn",
+    PUBLIC_PEM: KEY,
+    SECRET_PEM: SECRET,
+    DATA_DIR: `/tmp/${name}`,
+    BODY_LIMIT: "10mb",
+  };
+  const children: Child[] = [];
+  const database = openPostgres(url);
+  try {
+    await startChild(process.execPath, [BIN, "migrate"], env, /applied|up to date/);
+    const baseline = await startChild(
+      process.execPath,
+      ["--import", "tsx", `${import.meta.dirname}/baselineServer.ts`],
+      env,
+    );
+    children.push(baseline);
+    process.stdout.write("ingest: baselines…\n");
+    const bareSingle = await load({
+      url: baseline.url,
+      method: "POST",
+      headers,
+      body: single,
+      connections: 50,
+      duration: SECONDS,
+    });
+    const bareBatch = await load({
+      url: baseline.url,
+      method: "POST",
+      headers,
+      body: batch,
+      connections: 10,
+      duration: SECONDS,
+    });
+    await baseline.stop();
+    const insertPerSec = await insertBaseline(url);
+
+    const api = await startChild(process.execPath, [BIN, "api"], env);
+    const worker = await startChild(process.execPath, [BIN, "worker"], env, /role worker consuming/);
+    children.push(api, worker);
+    const target = `${api.url}/xapi/statements`;
+    const idleRss = rssMiB(api.process.pid!);
+    const rss = sampleRss(api.process.pid!);
+    const cpuBefore = {
+      api: cpuSeconds(api.process.pid!),
+      worker: cpuSeconds(worker.process.pid!),
+      postgres: cpuSecondsOf("postgres"),
+      redis: cpuSecondsOf("redis-server"),
+      bench: process.cpuUsage(),
+    };
+    const workerRss = sampleRss(worker.process.pid!);
+
+    process.stdout.write("ingest: single statements at 50 connections…\n");
+    const loadStarted = Date.now();
+    const singles = await load({
+      url: target,
+      method: "POST",
+      headers,
+      body: single,
+      connections: 50,
+      duration: SECONDS,
+    });
+    process.stdout.write("ingest: batches of 100 at 10 connections…\n");
+    const batches = await load({
+      url: target,
+      method: "POST",
+      headers,
+      body: batch,
+      connections: 10,
+      duration: SECONDS,
+    });
+    const posted = singles.requests - singles.non2xx + (batches.requests - batches.non2xx) * 100;
+    const benchCpu = process.cpuUsage(cpuBefore.bench);
+    const loadCpu = {
+      wallSeconds: (Date.now() - loadStarted) / 1000,
+      api: cpuSeconds(api.process.pid!) - cpuBefore.api,
+      worker: cpuSeconds(worker.process.pid!) - cpuBefore.worker,
+      postgres: cpuSecondsOf("postgres") - cpuBefore.postgres,
+      redis: cpuSecondsOf("redis-server") - cpuBefore.redis,
+      loadGenerator: (benchCpu.user + benchCpu.system) / 1e6,
+    };
+
+    process.stdout.write("ingest: waiting until every statement is flattened…\n");
+    const count = async (table: string) =>
+      (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from ${sql.raw(table)}`))[0]!
+        .n;
+    // Requests still in flight when the load ended may commit a moment later: recount raw too.
+    for (let i = 0; i < 600 && (await count("statements_flat")) < (await count("statements_raw")); i++)
+      await sleep(100);
+    const rawCount = await count("statements_raw");
+    const flatCount = await count("statements_flat");
+    const [{ last } = { last: new Date() }] = await queryRows<{ last: Date }>(
+      database.db,
+      sql`select max(flattened_at) as last from statements_flat`,
+    );
+    const endToEndS = (new Date(last).getTime() - loadStarted) / 1000;
+
+    process.stdout.write("ingest: flatten lag at half load…\n");
+    const halfRate = Math.max(1, Math.floor(singles.requestsPerSec / 2));
+    const lagStart = new Date();
+    const half = await load({
+      url: target,
+      method: "POST",
+      headers,
+      body: single,
+      connections: 20,
+      duration: SECONDS,
+      overallRate: halfRate,
+    });
+    for (let i = 0; i < 100; i++) {
+      const [{ n }] = (await queryRows<{ n: number }>(
+        database.db,
+        sql`select count(*)::int as n from statements_raw r where r.stored >= ${lagStart.toISOString()}::timestamptz
+            and not exists (select 1 from statements_flat f where f.statement_id = r.id)`,
+      )) as [{ n: number }];
+      if (n === 0) break;
+      await sleep(100);
+    }
+    const [lag] = await queryRows<{ p50: number; p99: number; n: number }>(
+      database.db,
+      sql`select percentile_cont(0.5) within group (order by ms) as p50,
+                 percentile_cont(0.99) within group (order by ms) as p99, count(*)::int as n
+          from (select extract(epoch from (flattened_at - stored)) * 1000 as ms
+                from statements_flat where stored >= ${lagStart.toISOString()}::timestamptz) lags`,
+    );
+    const apiRss = rss.stop();
+    const workerSamples = workerRss.stop();
+
+    const results = {
+      seconds: SECONDS,
+      baseline: { bareSingle, bareBatch, insertStatementsPerSec: insertPerSec },
+      singles,
+      batches,
+      halfLoad: { ...half, rate: halfRate },
+      posted,
+      rawCount,
+      flatCount,
+      endToEndS,
+      endToEndRowsPerSec: flatCount / endToEndS,
+      flattenLagMs: lag,
+      apiRssMiB: { idle: idleRss, peak: Math.max(...apiRss), samples: apiRss },
+      cpuSecondsDuringLoad: loadCpu,
+      workerRssMiB: { peak: Math.max(...workerSamples) },
+    };
+    const statementsPerSec = (r: LoadResult, per: number) => ((r.requests - r.non2xx) * per) / r.durationS;
+    const rows: Row[] = [
+      {
+        metric: "single POST statements/s",
+        value: statementsPerSec(singles, 1),
+        unit: "st/s",
+        baseline: bareSingle.requestsPerSec,
+        target: "≥ 12,500",
+        met: statementsPerSec(singles, 1) >= 12_500,
+      },
+      { metric: "single POST p50", value: singles.p50Ms, unit: "ms", baseline: bareSingle.p50Ms },
+      { metric: "single POST p99", value: singles.p99Ms, unit: "ms", baseline: bareSingle.p99Ms },
+      {
+        metric: "single POST errors",
+        value: singles.errors + singles.non2xx,
+        unit: "",
+        target: "0",
+        met: singles.errors + singles.non2xx === 0,
+      },
+      {
+        metric: "batch-100 POST statements/s",
+        value: statementsPerSec(batches, 100),
+        unit: "st/s",
+        baseline: insertPerSec,
+        target: "≥ 0.85× INSERT",
+        met: statementsPerSec(batches, 100) >= 0.85 * insertPerSec,
+      },
+      { metric: "batch-100 POST p99", value: batches.p99Ms, unit: "ms", baseline: bareBatch.p99Ms },
+      {
+        metric: "batch-100 POST errors",
+        value: batches.errors + batches.non2xx,
+        unit: "",
+        target: "0",
+        met: batches.errors + batches.non2xx === 0,
+      },
+      {
+        metric: "end-to-end into statements_flat",
+        value: flatCount / endToEndS,
+        unit: "rows/s",
+        target: "≥ 35,000",
+        met: flatCount / endToEndS >= 35_000,
+      },
+      {
+        metric: "all flattened",
+        value: flatCount,
+        unit: "rows",
+        baseline: rawCount,
+        target: "= raw",
+        met: flatCount === rawCount,
+      },
+      {
+        metric: `flatten lag p99 at ${halfRate} req/s`,
+        value: lag?.p99 ?? Number.NaN,
+        unit: "ms",
+        target: "≤ 250",
+        met: (lag?.p99 ?? Infinity) <= 250,
+      },
+      {
+        metric: "API RSS peak (baseline: idle)",
+        value: Math.max(...apiRss),
+        unit: "MiB",
+        baseline: idleRss,
+        target: "≤ 200",
+        met: Math.max(...apiRss) <= 200,
+      },
+      ...(["api", "worker", "postgres", "redis", "loadGenerator"] as const).map((part) => ({
+        metric: `CPU during load: ${part}`,
+        value: (loadCpu[part] / loadCpu.wallSeconds) * 100,
+        unit: "% core",
+      })),
+    ];
+    return { rows, results };
+  } finally {
+    for (const child of children.reverse()) await child.stop().catch(() => {});
+    await database.close();
+    await redis.del("xapi:statements", "xapi:statements:dead");
+    redis.disconnect();
+    await admin(`drop database if exists ${name} with (force)`);
+  }
+}

@@ -1,0 +1,169 @@
+/** Shared pieces of the benchmarks: child processes, load, memory sampling, the report. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+export const BIN = `${ROOT}bin/cohort-lrs.js`;
+
+export interface Child {
+  process: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Spawns `command args` and resolves once its output matches `ready`. */
+export function startChild(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready = /listening on (http:\/\/\S+)/,
+  timeoutMs = 60_000,
+): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${args.join(" ")} did not start:\n${output}`));
+    }, timeoutMs);
+    const exited = new Promise<void>((done) => child.on("exit", () => done()));
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      if (output.length > 100_000) output = output.slice(-50_000);
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout.off("data", onData);
+        child.stderr.off("data", onData);
+        // Keep draining so a chatty child never blocks on a full pipe.
+        child.stdout.resume();
+        child.stderr.resume();
+        resolve({
+          process: child,
+          url: match[1] ?? "",
+          stop: () => {
+            child.kill("SIGTERM");
+            return exited;
+          },
+        });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(" ")} exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+}
+
+/** Resident memory of a process, in MiB (Linux). */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/** Samples a process's RSS every `everyMs` until stopped; returns the samples. */
+export function sampleRss(pid: number, everyMs = 500): { stop(): number[] } {
+  const samples: number[] = [];
+  const timer = setInterval(() => {
+    try {
+      samples.push(rssMiB(pid));
+    } catch {
+      // process gone
+    }
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}
+
+export interface LoadResult {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+  requests: number;
+  durationS: number;
+}
+
+export async function load(options: autocannon.Options): Promise<LoadResult> {
+  const result = await autocannon({ ...options });
+  return {
+    requestsPerSec: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    requests: result.requests.total,
+    durationS: result.duration,
+  };
+}
+
+export interface Row {
+  metric: string;
+  value: number;
+  unit: string;
+  baseline?: number | undefined;
+  target?: string | undefined;
+  /** True, false, or undefined when there is no target. */
+  met?: boolean | undefined;
+}
+
+export function printTable(title: string, rows: Row[]): void {
+  const fmt = (n: number) => (Math.abs(n) >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(2));
+  const cells = rows.map((row) => [
+    row.metric,
+    `${fmt(row.value)} ${row.unit}`,
+    row.baseline === undefined ? "" : `${fmt(row.baseline)} ${row.unit}`,
+    row.baseline === undefined || row.baseline === 0 ? "" : `${(row.value / row.baseline).toFixed(2)}×`,
+    row.target ?? "",
+    row.met === undefined ? "" : row.met ? "met" : "MISSED",
+  ]);
+  const header = ["metric", "value", "baseline", "ratio", "target", ""];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((cell, i) => cell.padEnd(widths[i]!)).join("  ");
+  process.stdout.write(`\n${title}\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
+  for (const c of cells) process.stdout.write(`${line(c)}\n`);
+}
+
+export function writeResults(name: string, data: unknown): string {
+  mkdirSync(`${ROOT}bench-results`, { recursive: true });
+  const file = `${ROOT}bench-results/${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  writeFileSync(`${ROOT}bench-results/${name}-latest.json`, `${JSON.stringify(data, null, 2)}\n`);
+  return file;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used by every process whose command name is `name` (e.g. all postgres backends). */
+export function cpuSecondsOf(name: string): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === name) total += cpuSeconds(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}

@@ -1,0 +1,1 @@
+ALTER TABLE "statements_flat" ADD COLUMN "flattened_at" timestamp with time zone DEFAULT now() NOT NULL;
