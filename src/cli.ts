@@ -4,6 +4,7 @@
  *   cohort-lrs all        every role in one process; migrates first
  *   cohort-lrs api        the HTTP service only; refuses a database with pending migrations
  *   cohort-lrs worker     the Redis stream consumer that flattens statements
+ *   cohort-lrs scheduler  the scheduled tasks (the incremental sweep)
  *   cohort-lrs migrate    applies pending migrations and exits
  *   cohort-lrs run-task   runs one scheduled task now
  */
@@ -24,6 +25,7 @@ Commands:
   all            run every role in one process (the default for local use); migrates the database first
   api            run the HTTP service (xAPI, REST API, admin pages, /docs)
   worker         consume the Redis stream and flatten statements (ETL_MODE=streaming; needs REDIS_URL)
+  scheduler      run the scheduled tasks: the incremental sweep every INCREMENTAL_ETL_INTERVAL
   migrate        apply pending database migrations and exit
   run-task NAME  run one task now and print what it did; NAME is one of:
                    incremental-etl   flatten every stored statement that has no flat row yet
@@ -103,6 +105,16 @@ async function runWorker(): Promise<void> {
   );
 }
 
+async function runScheduler(): Promise<void> {
+  const config = loadConfig();
+  const runtime = await startRuntime(config, { migrate: false, secrets: false });
+  const sweeper = startSweeper(runtime);
+  onShutdown(runtime, [() => sweeper.stop()]);
+  process.stdout.write(
+    `cohort-lrs: role scheduler running incremental-etl every ${config.incrementalEtlIntervalMs / 1000} s\n`,
+  );
+}
+
 async function runOneTask(name: string | undefined): Promise<void> {
   if (!name || !(TASKS as readonly string[]).includes(name)) {
     fail(`run-task needs a task name: one of ${TASKS.join(", ")}`, EXIT_USAGE);
@@ -154,6 +166,8 @@ export async function main(argv: string[]): Promise<void> {
         return await runServer(command);
       case "worker":
         return await runWorker();
+      case "scheduler":
+        return await runScheduler();
       case "migrate":
         return await runMigrate();
       case "run-task":

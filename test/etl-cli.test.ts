@@ -121,6 +121,36 @@ describe("production mode (api + worker on PostgreSQL and Redis)", () => {
     redis.disconnect();
   }, 120_000);
 
+  it("the scheduler role sweeps on its interval", async () => {
+    const database = await createTestDatabase();
+    created.push(database);
+    const content = await createCredential(database.db);
+    const id = randomUUID();
+    await database.db.execute(sql`
+      insert into statements_raw (id, payload, stored, credential_id)
+      values (${id}, ${JSON.stringify({ ...statement(), id, stored: new Date().toISOString(), timestamp: new Date().toISOString() })}::jsonb, now(), ${content.id})`);
+    const scheduler = await startServer(
+      ["scheduler"],
+      {
+        DATABASE_URL: database.url,
+        INCREMENTAL_ETL_INTERVAL: "1s",
+        DATA_DIR: mkdtempSync(path.join(tmpdir(), "cohort-lrs-sch-")),
+      },
+      60_000,
+      /role scheduler running incremental-etl every 1 s/,
+    );
+    servers.push(scheduler);
+    await waitFor(
+      async () =>
+        (await queryRows(database.db, sql`select 1 from statements_flat where statement_id = ${id}`))
+          .length === 1,
+      10_000,
+      "the sweep",
+    );
+    expect(await scheduler.stop()).toBe(0);
+    servers.splice(servers.indexOf(scheduler), 1);
+  }, 60_000);
+
   it("run-task refuses an unknown task with a usage error", async () => {
     const result = await runCli(["run-task", "defragment"], {});
     expect(result.code).toBe(2);
