@@ -42,14 +42,33 @@ export interface OpenOptions {
   onPoolError?: (error: Error) => void;
 }
 
-/** Opens the database the configuration names. */
+let processDatabase: Database | undefined;
+
+/** Opens the database the configuration names; the first one opened is what `getDb()` returns. */
 export async function openDatabase(
   config: Pick<Config, "databaseUrl" | "dataDir">,
   options: OpenOptions = {},
 ): Promise<Database> {
-  return config.databaseUrl
+  const database = config.databaseUrl
     ? openPostgres(config.databaseUrl, options)
-    : openPglite(path.join(config.dataDir, "pgdata"));
+    : await openPglite(path.join(config.dataDir, "pgdata"));
+  processDatabase ??= database;
+  const close = database.close;
+  database.close = async () => {
+    if (processDatabase === database) processDatabase = undefined;
+    await close();
+  };
+  return database;
+}
+
+/**
+ * The process's database (plan a.01: `get_db()`), as opened by the role that runs. Code that is
+ * handed a `Db` should use that; this is for the few places that cannot be (scripts, a REPL).
+ */
+export function getDb(): Db {
+  if (!processDatabase)
+    throw new Error("no database is open in this process: start a role (or openDatabase) first");
+  return processDatabase.db;
 }
 
 /** `postgres://user:***@host:port/db`: the URL with its password masked. */

@@ -167,7 +167,7 @@ export class StatementStore {
         if (results.some((result) => "conflict" in result)) throw new BatchConflict();
         return results as { inserted: PreparedStatement[] }[];
       });
-      batch.forEach((request, i) => request.resolve(outcomes[i]!));
+      for (const [i, request] of batch.entries()) request.resolve(outcomes[i]!);
     } catch (error) {
       if (!(error instanceof BatchConflict)) {
         for (const request of batch) request.reject(error);
