@@ -17,7 +17,9 @@ import { type Runtime, startRuntime } from "./runtime.ts";
 import { startApi } from "./services/api.ts";
 import { startBanner } from "./services/banner.ts";
 import { startSweeper, startWorker } from "./services/etl.ts";
-import { runTask, TASKS, type TaskName } from "./services/runTask.ts";
+import { createRunner, runTaskNow, TASKS, type TaskName } from "./services/jobs.ts";
+import { sweepProgress } from "./services/runTask.ts";
+import { runTaskOnServer, writeServerFile } from "./services/serverFile.ts";
 
 const USAGE = `Usage: cohort-lrs <command> [options]
 
@@ -25,12 +27,16 @@ Commands:
   all            run every role in one process (the default for local use); migrates the database first
   api            run the HTTP service (xAPI, REST API, admin pages, /docs)
   worker         consume the Redis stream and flatten statements (ETL_MODE=streaming; needs REDIS_URL)
-  scheduler      run the scheduled tasks: the incremental sweep every INCREMENTAL_ETL_INTERVAL
+  scheduler      run the scheduled tasks: the sweep every INCREMENTAL_ETL_INTERVAL, reminders hourly
   migrate        apply pending database migrations and exit
   run-task NAME  run one task now and print what it did; NAME is one of:
                    incremental-etl   flatten every stored statement that has no flat row yet
+                   daily-reminders   plan (and send) the reminders due at --at (default: now)
+                 against a running embedded server, the server runs it
 
 Options:
+  --at ISO       daily-reminders: the instant to plan, e.g. 2026-03-02T18:00:00+01:00
+  --dry-run      daily-reminders: list who would be reminded; change and send nothing
   -h, --help     show this help
 
 Configuration comes from environment variables (see README.md, "Configuration").
@@ -79,6 +85,12 @@ async function runServer(role: "all" | "api"): Promise<void> {
   const runtime = await startRuntime(config, { migrate: role === "all" });
   const stops: (() => Promise<void>)[] = [];
   let onStatementsStored: (() => void) | undefined;
+  // `all` runs the schedules too; `api` only queues (Redis) or runs (embedded) what it is asked to.
+  const runner = createRunner(runtime, {
+    scheduled: role === "all" ? ["daily-reminders"] : [],
+    work: role === "all" || !runtime.redis,
+  });
+  await runner.start();
   if (role === "all") {
     const sweeper = startSweeper(runtime);
     onStatementsStored = () => sweeper.nudge();
@@ -88,8 +100,14 @@ async function runServer(role: "all" | "api"): Promise<void> {
     }
     stops.push(() => sweeper.stop());
   }
-  const api = await startApi(runtime, { onStatementsStored });
-  onShutdown(runtime, [api.stop, ...stops]);
+  stops.push(() => runner.stop());
+  const api = await startApi(runtime, {
+    onStatementsStored,
+    runTask: (name, request) => runTaskNow(runtime, runner, name, request),
+  });
+  const serverFile =
+    runtime.database.kind === "pglite" ? writeServerFile(config.dataDir, api.url) : undefined;
+  onShutdown(runtime, [api.stop, ...stops, async () => serverFile?.remove()]);
   process.stdout.write(startBanner(role, api.url, runtime));
 }
 
@@ -108,29 +126,59 @@ async function runWorker(): Promise<void> {
 async function runScheduler(): Promise<void> {
   const config = loadConfig();
   const runtime = await startRuntime(config, { migrate: false, secrets: false });
-  const sweeper = startSweeper(runtime);
-  onShutdown(runtime, [() => sweeper.stop()]);
+  const runner = createRunner(runtime, { scheduled: ["incremental-etl", "daily-reminders"] });
+  await runner.start();
+  onShutdown(runtime, [() => runner.stop()]);
   process.stdout.write(
-    `cohort-lrs: role scheduler running incremental-etl every ${config.incrementalEtlIntervalMs / 1000} s\n`,
+    `cohort-lrs: role scheduler on ${runner.description}: incremental-etl every ${config.incrementalEtlIntervalMs / 1000} s, ` +
+      `daily-reminders hourly (REMINDER_HOUR ${config.reminderHour}, mail: ${runtime.email.description})\n`,
   );
 }
 
-async function runOneTask(name: string | undefined): Promise<void> {
+async function runOneTask(
+  name: string | undefined,
+  options: { at?: string; dryRun?: boolean },
+): Promise<void> {
   if (!name || !(TASKS as readonly string[]).includes(name)) {
     fail(`run-task needs a task name: one of ${TASKS.join(", ")}`, EXIT_USAGE);
   }
+  const task = name as TaskName;
+  const at = options.at === undefined ? undefined : new Date(options.at);
+  if (at && Number.isNaN(at.getTime()))
+    fail(`--at must be an ISO 8601 instant such as 2026-03-02T18:00:00Z, got "${options.at}"`, EXIT_USAGE);
+  if ((at || options.dryRun) && task !== "daily-reminders")
+    fail("--at and --dry-run apply to daily-reminders only", EXIT_USAGE);
+  const request = { ...(at ? { at } : {}), ...(options.dryRun ? { dryRun: true } : {}) };
   const config = loadConfig();
-  const runtime = await startRuntime(config, { migrate: false, secrets: false });
+  let runtime: Runtime;
   try {
-    await runTask(runtime, name as TaskName);
+    runtime = await startRuntime(config, { migrate: false, secrets: false });
+  } catch (error) {
+    if (!(error instanceof DirLockedError)) throw error;
+    // The embedded database is held by a running server: ask it to run the task.
+    const report = await runTaskOnServer(config.dataDir, task, request);
+    for (const line of report.lines) process.stdout.write(`${line}\n`);
+    if (!report.ok) process.exitCode = 1;
+    return;
+  }
+  // Sends go to the scheduler's queue when there is Redis; otherwise this process sends them.
+  const runner = createRunner(runtime, { scheduled: [], work: !runtime.redis });
+  await runner.start();
+  try {
+    const progress = sweepProgress(process.stdout, () => 0);
+    const report = await runTaskNow(runtime, runner, task, request, progress.onProgress);
+    progress.finish();
+    for (const line of report.lines) process.stdout.write(`${line}\n`);
+    if (!report.ok) process.exitCode = 1;
   } finally {
+    await runner.stop();
     await runtime.close();
   }
 }
 
 async function runMigrate(): Promise<void> {
   const config = loadConfig();
-  const runtime = await startRuntime(config, { migrate: true, secrets: false });
+  const runtime = await startRuntime(config, { migrate: true, secrets: false, migrateOnly: true });
   const applied = runtime.migrationsApplied;
   process.stdout.write(
     applied.length
@@ -146,7 +194,11 @@ export async function main(argv: string[]): Promise<void> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { help: { type: "boolean", short: "h" } },
+      options: {
+        help: { type: "boolean", short: "h" },
+        at: { type: "string" },
+        "dry-run": { type: "boolean" },
+      },
     });
   } catch (error) {
     fail(`${(error as Error).message}\n\n${USAGE}`, EXIT_USAGE);
@@ -171,7 +223,10 @@ export async function main(argv: string[]): Promise<void> {
       case "migrate":
         return await runMigrate();
       case "run-task":
-        return await runOneTask(rest[0]);
+        return await runOneTask(rest[0], {
+          ...(typeof parsed.values.at === "string" ? { at: parsed.values.at } : {}),
+          ...(parsed.values["dry-run"] ? { dryRun: true } : {}),
+        });
       default:
         fail(`unknown command "${command}"\n\n${USAGE}`, EXIT_USAGE);
     }

@@ -35,6 +35,8 @@ export interface Config {
   bootstrapCredential: { key: string; secret: string } | undefined;
   /** Admin password from the environment, or undefined (generated into `dataDir`). */
   adminPassword: string | undefined;
+  /** Key that signs unsubscribe links (and admin sessions); undefined: generated once, kept in the database. */
+  appSecret: string | undefined;
   smtpUrl: string | undefined;
   mailFrom: string;
   /** Local hour (0–23) at which learners get their reminder. Default 18. */
@@ -224,6 +226,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     throw new ConfigError("ADMIN_PASSWORD", "must be at least 12 characters");
   }
 
+  const appSecret = read(env, "APP_SECRET");
+  if (appSecret !== undefined && appSecret.length < 32) {
+    throw new ConfigError("APP_SECRET", "must be at least 32 characters");
+  }
+
   const completionVerbs = list(env, "COMPLETION_VERBS", DEFAULT_COMPLETION_VERBS);
   for (const verb of completionVerbs) {
     if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(verb)) {
@@ -250,6 +257,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     etlMode,
     bootstrapCredential: publicPem && secretPem ? { key: publicPem, secret: secretPem } : undefined,
     adminPassword,
+    appSecret,
     smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
     mailFrom: read(env, "MAIL_FROM") ?? "cohort-lrs <no-reply@localhost>",
     reminderHour: integer(env, "REMINDER_HOUR", 18, 0, 23),

@@ -23,6 +23,12 @@ export const metrics = {
     labelNames: ["path"] as const,
     registers: [registry],
   }),
+  jobs: new Counter({
+    name: "cohort_lrs_job_attempts_total",
+    help: "Background job attempts, by job and outcome (succeeded, retrying, failed)",
+    labelNames: ["job", "outcome"] as const,
+    registers: [registry],
+  }),
   xapiAuthFailures: new Counter({
     name: "cohort_lrs_xapi_auth_failures_total",
     help: "xAPI requests refused for missing or wrong credentials",

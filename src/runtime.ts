@@ -10,10 +10,12 @@ import {
   ensureAdminPassword,
   ensureBootstrapCredential,
 } from "./auth/bootstrap.ts";
+import { ensureSigningSecret } from "./auth/signing.ts";
 import type { Config } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { migrate, SchemaError, schemaState } from "./db/migrate.ts";
 import { createLogger } from "./logger.ts";
+import { type EmailClient, emailClientFor } from "./mail/emailClient.ts";
 
 export interface Runtime {
   config: Readonly<Config>;
@@ -23,6 +25,10 @@ export interface Runtime {
   /** The first-start secrets; present for roles that serve requests (`secrets: true`). */
   adminPassword: AdminPassword;
   bootstrapCredential: BootstrapCredential;
+  /** The key that signs unsubscribe links; "" for `migrate`. */
+  signingSecret: string;
+  /** Where reminder emails go (SMTP_URL, or the outbox). */
+  email: EmailClient;
   /** Migrations applied by this start (empty when the schema was already current). */
   migrationsApplied: string[];
   close(): Promise<void>;
@@ -40,6 +46,8 @@ export interface RuntimeOptions {
    * by a command that would not show it. Default true.
    */
   secrets?: boolean;
+  /** Only migrating: no Redis, no signing key. */
+  migrateOnly?: boolean;
 }
 
 export function connectRedis(url: string, log: Logger): Redis {
@@ -91,7 +99,9 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     const bootstrapCredential = withSecrets
       ? await ensureBootstrapCredential(database.db, config)
       : { id: "", key: "", source: "env" as const };
-    redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
+    const signingSecret = options.migrateOnly ? "" : await ensureSigningSecret(database.db, config.appSecret);
+    const email = emailClientFor(config);
+    redis = config.redisUrl && !options.migrateOnly ? connectRedis(config.redisUrl, log) : undefined;
     const openRedis = redis;
     return {
       config,
@@ -100,8 +110,11 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
       redis,
       adminPassword,
       bootstrapCredential,
+      signingSecret,
+      email,
       migrationsApplied,
       async close() {
+        email.close();
         if (openRedis) await openRedis.quit().catch(() => openRedis.disconnect());
         await database.close();
       },

@@ -137,7 +137,7 @@ describe("production mode (api + worker on PostgreSQL and Redis)", () => {
         DATA_DIR: mkdtempSync(path.join(tmpdir(), "cohort-lrs-sch-")),
       },
       60_000,
-      /role scheduler running incremental-etl every 1 s/,
+      /role scheduler on in-process scheduler: incremental-etl every 1 s/,
     );
     servers.push(scheduler);
     await waitFor(

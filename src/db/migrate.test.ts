@@ -12,6 +12,7 @@ const TABLES = [
   "api_credentials",
   "lessons",
   "notifications",
+  "settings",
   "statements_flat",
   "statements_raw",
   "task_status",

@@ -181,7 +181,8 @@ export const notifications = pgTable(
     /** A learner never gets two reminders for one lesson on one channel. */
     unique("notifications_user_id_lesson_id_channel_key").on(t.userId, t.lessonId, t.channel),
     check("notifications_channel_check", sql`${t.channel} in ('email')`),
-    check("notifications_status_check", sql`${t.status} in ('pending', 'sent', 'failed')`),
+    /** `skipped`: the learner completed the lesson or opted out between planning and sending. */
+    check("notifications_status_check", sql`${t.status} in ('pending', 'sent', 'failed', 'skipped')`),
     index("notifications_lesson_id_idx").on(t.lessonId),
     index("notifications_status_idx").on(t.status, t.createdAt),
   ],
@@ -206,6 +207,16 @@ export const taskStatus = pgTable(
     index("task_status_run_id_idx").on(t.runId),
   ],
 );
+
+/**
+ * Process-wide settings shared by every replica, such as the key that signs unsubscribe links
+ * (generated once, on first start, when not given in the environment).
+ */
+export const settings = pgTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  createdAt: createdAt(),
+});
 
 export type User = typeof users.$inferSelect;
 export type Lesson = typeof lessons.$inferSelect;

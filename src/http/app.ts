@@ -20,8 +20,11 @@ import { loggerOptions } from "../logger.ts";
 import { healthRoutes } from "../routes/health.ts";
 import { lessonRoutes } from "../routes/lessons/routes.ts";
 import { signupRoutes } from "../routes/signup/routes.ts";
+import { taskRoutes } from "../routes/tasks/routes.ts";
+import { unsubscribeRoutes } from "../routes/unsubscribe/routes.ts";
 import { userRoutes } from "../routes/users/routes.ts";
 import { xapiRoutes } from "../routes/xapi/routes.ts";
+import type { TaskName, TaskReport, TaskRequest } from "../services/jobs.ts";
 import { CredentialVerifier } from "../xapi/credentials.ts";
 import { installErrorHandlers } from "./errorHandler.ts";
 import { type AuthClass, adminGuard, classifyRoute, securitySchemes, xapiGuard } from "./routeAuth.ts";
@@ -38,6 +41,10 @@ export interface AppDeps {
   logger?: Logger;
   /** Called after statements are committed in incremental mode (the in-process sweep's nudge). */
   onStatementsStored?: () => void;
+  /** The key that signs unsubscribe links. */
+  signingSecret: string;
+  /** Runs a task now (`POST /api/tasks/:name/run`); absent where the process runs no tasks. */
+  runTask?: (name: TaskName, request: TaskRequest) => Promise<TaskReport>;
 }
 
 declare module "fastify" {
@@ -138,5 +145,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(lessonRoutes);
   await app.register(userRoutes);
   await app.register(xapiRoutes);
+  await app.register(unsubscribeRoutes);
+  await app.register(taskRoutes);
   return app;
 }

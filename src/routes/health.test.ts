@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_PASSWORD, buildApp, testConfig } from "../../test/helpers/app.ts";
+import { ADMIN_PASSWORD, buildApp, SIGNING_SECRET, testConfig } from "../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "../../test/helpers/db.ts";
 import { TEST_REDIS_URL } from "../../test/services.ts";
 import { openPostgres } from "../db/client.ts";
@@ -41,6 +41,7 @@ describe("GET /health/ready", () => {
       config: testConfig(),
       database: unreachable,
       adminPassword: ADMIN_PASSWORD,
+      signingSecret: SIGNING_SECRET,
     });
     const response = await app.inject({ method: "GET", url: "/health/ready" });
     expect(response.statusCode).toBe(503);
@@ -53,7 +54,13 @@ describe("GET /health/ready", () => {
 
   it("checks Redis when it is configured, and names it when it fails", async () => {
     const redis = new Redis(TEST_REDIS_URL);
-    const up = await createApp({ config: testConfig(), database, adminPassword: ADMIN_PASSWORD, redis });
+    const up = await createApp({
+      config: testConfig(),
+      database,
+      adminPassword: ADMIN_PASSWORD,
+      signingSecret: SIGNING_SECRET,
+      redis,
+    });
     const ok = await up.inject({ method: "GET", url: "/health/ready" });
     expect(ok.json()).toEqual({ status: "ok", checks: { database: "ok", redis: "ok" } });
     await up.close();
@@ -69,6 +76,7 @@ describe("GET /health/ready", () => {
       config: testConfig(),
       database,
       adminPassword: ADMIN_PASSWORD,
+      signingSecret: SIGNING_SECRET,
       redis: deadRedis,
     });
     const failed = await down.inject({ method: "GET", url: "/health/ready" });

@@ -1,6 +1,6 @@
 /** Role `api` (and the HTTP part of `all`): the HTTP service, listening. */
 import type { AddressInfo } from "node:net";
-import { createApp } from "../http/app.ts";
+import { type AppDeps, createApp } from "../http/app.ts";
 import type { Runtime } from "../runtime.ts";
 
 export interface RunningApi {
@@ -12,7 +12,7 @@ export interface RunningApi {
 
 export async function startApi(
   runtime: Runtime,
-  hooks: { onStatementsStored?: () => void } = {},
+  hooks: Pick<AppDeps, "onStatementsStored" | "runTask"> = {},
 ): Promise<RunningApi> {
   const app = await createApp({
     config: runtime.config,
@@ -20,6 +20,7 @@ export async function startApi(
     adminPassword: runtime.adminPassword.password,
     redis: runtime.redis,
     logger: runtime.log,
+    signingSecret: runtime.signingSecret,
     ...hooks,
   });
   await app.listen({ port: runtime.config.port, host: runtime.config.host });

@@ -7,6 +7,7 @@ import type { Database } from "../../src/db/client.ts";
 import { type App, type AppDeps, createApp } from "../../src/http/app.ts";
 
 export const ADMIN_PASSWORD = "test-admin-password-0123";
+export const SIGNING_SECRET = "test-signing-secret-0123456789-abcdefghij";
 
 export const adminHeaders = {
   authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString("base64")}`,
@@ -25,9 +26,15 @@ export function testConfig(env: Record<string, string> = {}) {
 export async function buildApp(
   database: Database,
   env: Record<string, string> = {},
-  extra: Partial<Pick<AppDeps, "redis" | "onStatementsStored">> = {},
+  extra: Partial<Pick<AppDeps, "redis" | "onStatementsStored" | "runTask">> = {},
 ): Promise<App> {
-  const app = await createApp({ config: testConfig(env), database, adminPassword: ADMIN_PASSWORD, ...extra });
+  const app = await createApp({
+    config: testConfig(env),
+    database,
+    adminPassword: ADMIN_PASSWORD,
+    signingSecret: SIGNING_SECRET,
+    ...extra,
+  });
   await app.ready();
   return app;
 }

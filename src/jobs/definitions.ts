@@ -1,0 +1,140 @@
+/**
+ * Every background job, declared once: its retry policy, its schedule (for repeatable ones), and
+ * a `perform()` that is idempotent and bounded. The runners (BullMQ with Redis, in-process
+ * without) only dispatch by name, so a job that is not in this map cannot be queued (the
+ * compiler checks the names and their data).
+ */
+import type { Logger } from "pino";
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import { runIncrementalEtl } from "../etl/runIncrementalEtl.ts";
+import type { EmailClient } from "../mail/emailClient.ts";
+import { metrics } from "../metrics.ts";
+import { hoursToPlan, lastPlannedHour, planReminders } from "../reminders/plan.ts";
+import { sendReminder } from "../reminders/sendReminder.ts";
+import { flattenContext } from "../services/etl.ts";
+
+export interface JobContext {
+  db: Db;
+  log: Logger;
+  config: Readonly<Config>;
+  email: EmailClient;
+  signingSecret: string;
+  /** Queues jobs on the runner this job runs in. */
+  enqueue<N extends JobName>(name: N, data: JobData<N>, options?: { jobId?: string }): Promise<void>;
+}
+
+export interface Attempt {
+  /** 1-based. */
+  number: number;
+  max: number;
+  final: boolean;
+}
+
+/** Thrown by `perform()` to have the attempt retried after the job's backoff. */
+export class RetryLater extends Error {}
+/** Thrown by `perform()` when retrying cannot help; the job fails at once. */
+export class GiveUp extends Error {}
+
+export type Schedule = { cron: string } | { everyMs: number };
+
+interface JobDefinition<Data> {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** First retry delay in ms; it doubles each retry. */
+  backoffMs: number;
+  schedule?: (config: Readonly<Config>) => Schedule;
+  perform(context: JobContext, data: Data, attempt: Attempt): Promise<Record<string, unknown>>;
+}
+
+function define<Data>(definition: JobDefinition<Data>): JobDefinition<Data> {
+  return definition;
+}
+
+export const DAILY_REMINDERS = "daily-reminders";
+
+export const JOBS = {
+  /** The incremental sweep (plan a.05b), every INCREMENTAL_ETL_INTERVAL. */
+  "incremental-etl": define<Record<string, never>>({
+    attempts: 1,
+    backoffMs: 0,
+    schedule: (config) => ({ everyMs: config.incrementalEtlIntervalMs }),
+    async perform({ db, log, config }) {
+      const { failures, ...result } = await runIncrementalEtl(db, flattenContext(config), { log });
+      metrics.rowsFlattened.inc({ path: "sweep" }, result.flattened);
+      return { ...result, ...(failures.length ? { failures: failures.slice(0, 20) } : {}) };
+    },
+  }),
+
+  /**
+   * The hourly reminder tick (plan a.06: `schedule_daily_reminders`). A scheduled tick plans every
+   * hour since the last one it planned (catching up after downtime of less than a day); `at`
+   * plans that one instant only (run-task, admin action), without moving the catch-up mark.
+   */
+  [DAILY_REMINDERS]: define<{ at?: string }>({
+    attempts: 3,
+    backoffMs: 30_000,
+    schedule: () => ({ cron: "0 * * * *" }),
+    async perform(context, data) {
+      const { db, config } = context;
+      const plan = { reminderHour: config.reminderHour, publicBaseUrl: config.publicBaseUrl };
+      const hours = data.at
+        ? [new Date(data.at)]
+        : hoursToPlan(await lastPlannedHour(db, DAILY_REMINDERS), new Date());
+      let planned = 0;
+      let created = 0;
+      let queued = 0;
+      for (const hour of hours) {
+        const tick = await planReminders(db, plan, hour);
+        planned += tick.reminders.length;
+        created += tick.created;
+        for (const notificationId of tick.pendingIds) {
+          await context.enqueue(
+            "send-reminder",
+            { notificationId },
+            { jobId: `send-reminder-${notificationId}` },
+          );
+        }
+        queued += tick.pendingIds.length;
+      }
+      const last = hours.at(-1)?.toISOString();
+      return {
+        hours: hours.length,
+        learnersDue: planned,
+        notificationsCreated: created,
+        sendsQueued: queued,
+        // The catch-up mark: only scheduled ticks set it.
+        ...(data.at ? { atHour: last } : { hour: last }),
+      };
+    },
+  }),
+
+  /** One reminder email (plan a.06: `send_daily_reminders`), retried with exponential backoff. */
+  "send-reminder": define<{ notificationId: string }>({
+    attempts: 5,
+    backoffMs: 2_000,
+    async perform(context, data, attempt) {
+      const outcome = await sendReminder(
+        {
+          db: context.db,
+          email: context.email,
+          publicBaseUrl: context.config.publicBaseUrl,
+          signingSecret: context.signingSecret,
+        },
+        data.notificationId,
+        attempt.final,
+      );
+      if (outcome.status === "retry") throw new RetryLater(outcome.error);
+      if (outcome.status === "failed") throw new GiveUp(outcome.error);
+      return { notificationId: data.notificationId, ...outcome };
+    },
+  }),
+};
+
+export type JobName = keyof typeof JOBS;
+export type JobData<N extends JobName> = Parameters<(typeof JOBS)[N]["perform"]>[1];
+export const JOB_NAMES = Object.keys(JOBS) as JobName[];
+
+export function isJobName(name: string): name is JobName {
+  return name in JOBS;
+}

@@ -1,0 +1,96 @@
+/**
+ * Sending email. Reminder jobs are given an `EmailClient`, so where mail goes is decided once:
+ *
+ * - `SMTP_URL` set: nodemailer over SMTP.
+ * - unset: each message is written as an `.eml` file to `DATA_DIR/outbox` (embedded mode: you
+ *   can open them in any mail program, and the admin area lists them).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import nodemailer from "nodemailer";
+import type Mail from "nodemailer/lib/mailer";
+
+export interface EmailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  headers?: Record<string, string>;
+  /** Message-ID, so a resend of the same reminder can be recognised by mail systems. */
+  messageId?: string;
+}
+
+export interface EmailClient {
+  /** Resolves once the message is accepted (by the SMTP server, or written to the outbox). */
+  send(message: EmailMessage): Promise<{ messageId: string }>;
+  close(): void;
+  /** Where mail goes, for logs and the admin area. */
+  readonly description: string;
+}
+
+/** An SMTP rejection: `permanent` for 5xx replies (retrying will not help), else transient. */
+export class EmailRejected extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    readonly responseCode?: number,
+  ) {
+    super(message);
+    this.name = "EmailRejected";
+  }
+}
+
+function toMail(from: string, message: EmailMessage): Mail.Options {
+  return {
+    from,
+    to: message.to,
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+    ...(message.headers ? { headers: message.headers } : {}),
+    ...(message.messageId ? { messageId: message.messageId } : {}),
+  };
+}
+
+export function smtpEmailClient(smtpUrl: string, from: string): EmailClient {
+  const transport = nodemailer.createTransport(smtpUrl);
+  return {
+    description: `SMTP ${smtpUrl.replace(/\/\/[^@/]*@/, "//***@")}`,
+    async send(message) {
+      try {
+        const info = await transport.sendMail(toMail(from, message));
+        return { messageId: info.messageId };
+      } catch (error) {
+        const code = (error as { responseCode?: number }).responseCode;
+        throw new EmailRejected((error as Error).message, code !== undefined && code >= 500, code);
+      }
+    },
+    close: () => transport.close(),
+  };
+}
+
+export function outboxEmailClient(outboxDir: string, from: string): EmailClient {
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" });
+  return {
+    description: `.eml files in ${outboxDir}`,
+    async send(message) {
+      const info = await transport.sendMail(toMail(from, message));
+      mkdirSync(outboxDir, { recursive: true, mode: 0o700 });
+      const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+      const safeTo = message.to.replace(/[^a-zA-Z0-9@._-]/g, "_");
+      writeFileSync(path.join(outboxDir, `${stamp}-${safeTo}.eml`), info.message as Buffer, { mode: 0o600 });
+      return { messageId: info.messageId };
+    },
+    close: () => {},
+  };
+}
+
+export function emailClientFor(config: {
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  dataDir: string;
+}): EmailClient {
+  return config.smtpUrl
+    ? smtpEmailClient(config.smtpUrl, config.mailFrom)
+    : outboxEmailClient(path.join(config.dataDir, "outbox"), config.mailFrom);
+}

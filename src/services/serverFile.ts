@@ -1,0 +1,50 @@
+/**
+ * A running embedded server holds its database; `DATA_DIR/server.json` (mode 0600) says where it
+ * listens, so `run-task` can ask it to run a task instead (authenticated with the admin password
+ * in the same directory).
+ */
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { ADMIN_PASSWORD_FILE } from "../auth/bootstrap.ts";
+import type { TaskName, TaskReport, TaskRequest } from "./jobs.ts";
+
+const SERVER_FILE = "server.json";
+
+export function writeServerFile(dataDir: string, url: string): { remove(): void } {
+  const file = path.join(dataDir, SERVER_FILE);
+  writeFileSync(file, `${JSON.stringify({ url, pid: process.pid })}\n`, { mode: 0o600 });
+  return { remove: () => rmSync(file, { force: true }) };
+}
+
+export async function runTaskOnServer(
+  dataDir: string,
+  task: TaskName,
+  request: TaskRequest,
+): Promise<TaskReport> {
+  let server: { url: string };
+  try {
+    server = JSON.parse(readFileSync(path.join(dataDir, SERVER_FILE), "utf8")) as { url: string };
+  } catch {
+    throw new Error(
+      `the embedded database in ${dataDir} is in use, and no running server is recorded in ${SERVER_FILE}`,
+    );
+  }
+  const password = (
+    process.env.ADMIN_PASSWORD ?? readFileSync(path.join(dataDir, ADMIN_PASSWORD_FILE), "utf8")
+  ).trim();
+  const response = await fetch(`${server.url}/api/tasks/${task}/run`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({
+      ...(request.at ? { at: request.at.toISOString() } : {}),
+      ...(request.dryRun ? { dryRun: true } : {}),
+    }),
+  });
+  const body = (await response.json()) as TaskReport & { message?: string };
+  if (!response.ok)
+    throw new Error(`the running server at ${server.url} answered ${response.status}: ${body.message}`);
+  return { ...body, lines: [`(run by the server at ${server.url})`, ...body.lines] };
+}
