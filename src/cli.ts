@@ -156,7 +156,7 @@ async function runOneTask(
   } catch (error) {
     if (!(error instanceof DirLockedError)) throw error;
     // The embedded database is held by a running server: ask it to run the task.
-    const report = await runTaskOnServer(config.dataDir, task, request);
+    const report = await runTaskOnServer(config, task, request);
     for (const line of report.lines) process.stdout.write(`${line}\n`);
     if (!report.ok) process.exitCode = 1;
     return;

@@ -10,7 +10,7 @@ import type { Db } from "../db/client.ts";
 import { runIncrementalEtl } from "../etl/runIncrementalEtl.ts";
 import type { EmailClient } from "../mail/emailClient.ts";
 import { metrics } from "../metrics.ts";
-import { hoursToPlan, lastPlannedHour, planReminders } from "../reminders/plan.ts";
+import { hoursToPlan, lastPlannedHour, planReminders, stalePendingNotifications } from "../reminders/plan.ts";
 import { sendReminder } from "../reminders/sendReminder.ts";
 import { flattenContext } from "../services/etl.ts";
 
@@ -97,12 +97,22 @@ export const JOBS = {
         }
         queued += tick.pendingIds.length;
       }
+      // Sends whose job was lost (a crash between planning and queueing) are queued again.
+      const stale = data.at ? [] : await stalePendingNotifications(db);
+      for (const notificationId of stale) {
+        await context.enqueue(
+          "send-reminder",
+          { notificationId },
+          { jobId: `send-reminder-${notificationId}` },
+        );
+      }
       const last = hours.at(-1)?.toISOString();
       return {
         hours: hours.length,
         learnersDue: planned,
         notificationsCreated: created,
         sendsQueued: queued,
+        staleRequeued: stale.length,
         // The catch-up mark: only scheduled ticks set it.
         ...(data.at ? { atHour: last } : { hour: last }),
       };

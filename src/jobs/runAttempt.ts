@@ -47,7 +47,7 @@ export async function runAttempt<N extends JobName>(
       d: JobData<N>,
       a: Attempt,
     ) => Promise<Record<string, unknown>>;
-    const detail = { ...(await perform(context, data, attempt)), ms: Date.now() - started };
+    const detail = { data, ...(await perform(context, data, attempt)), ms: Date.now() - started };
     await log("succeeded", detail);
     metrics.jobs.inc({ job: name, outcome: "succeeded" });
     return { outcome: "succeeded", detail };

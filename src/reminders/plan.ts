@@ -116,3 +116,21 @@ export async function lastPlannedHour(db: Db, taskName: string): Promise<Date | 
   );
   return row?.hour ? new Date(row.hour) : undefined;
 }
+
+/**
+ * Pending notifications older than `olderThanMs`: their send job was lost (a crash between
+ * planning and queueing). The hourly tick queues them again; the job decides whether to send.
+ */
+export async function stalePendingNotifications(
+  db: Db,
+  olderThanMs = 10 * 60_000,
+  limit = 5_000,
+): Promise<string[]> {
+  const rows = await queryRows<{ id: string }>(
+    db,
+    sql`select id from notifications
+        where status = 'pending' and created_at < now() - make_interval(secs => ${olderThanMs / 1000})
+        order by created_at limit ${limit}`,
+  );
+  return rows.map((row) => row.id);
+}

@@ -17,10 +17,11 @@ export function writeServerFile(dataDir: string, url: string): { remove(): void 
 }
 
 export async function runTaskOnServer(
-  dataDir: string,
+  config: { dataDir: string; adminPassword: string | undefined },
   task: TaskName,
   request: TaskRequest,
 ): Promise<TaskReport> {
+  const { dataDir } = config;
   let server: { url: string };
   try {
     server = JSON.parse(readFileSync(path.join(dataDir, SERVER_FILE), "utf8")) as { url: string };
@@ -29,9 +30,17 @@ export async function runTaskOnServer(
       `the embedded database in ${dataDir} is in use, and no running server is recorded in ${SERVER_FILE}`,
     );
   }
-  const password = (
-    process.env.ADMIN_PASSWORD ?? readFileSync(path.join(dataDir, ADMIN_PASSWORD_FILE), "utf8")
-  ).trim();
+  let password = config.adminPassword;
+  if (!password) {
+    try {
+      password = readFileSync(path.join(dataDir, ADMIN_PASSWORD_FILE), "utf8").trim();
+    } catch {
+      throw new Error(
+        `the embedded database in ${dataDir} is held by the server at ${server.url}; ` +
+          "set ADMIN_PASSWORD to that server's admin password to run the task through it",
+      );
+    }
+  }
   const response = await fetch(`${server.url}/api/tasks/${task}/run`, {
     method: "POST",
     headers: {

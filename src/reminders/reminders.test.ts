@@ -1,0 +1,489 @@
+/**
+ * Reminders end to end on real PostgreSQL, Redis and an SMTP listener: who is due, in which time
+ * zone, what arrives, retries, refusals, exactly-once under re-runs and concurrent schedulers,
+ * the unsubscribe link, and catching up missed ticks.
+ */
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { Redis } from "ioredis";
+import pino from "pino";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { buildApp, SIGNING_SECRET, testConfig } from "../../test/helpers/app.ts";
+import { createTestDatabase, type TestDatabase, truncateAll } from "../../test/helpers/db.ts";
+import { createTestRedis, type TestRedis, waitFor } from "../../test/helpers/redis.ts";
+import { startSmtp, type TestSmtp } from "../../test/helpers/smtp.ts";
+import { statement } from "../../test/helpers/xapi.ts";
+import { TEST_REDIS_URL } from "../../test/services.ts";
+import { createLesson } from "../commands/createLesson.ts";
+import { signUp } from "../commands/signUp.ts";
+import { DEFAULT_COMPLETION_VERBS } from "../config.ts";
+import { queryRows } from "../db/client.ts";
+import { runIncrementalEtl } from "../etl/runIncrementalEtl.ts";
+import type { App } from "../http/app.ts";
+import { BullMqRunner } from "../jobs/bullmqRunner.ts";
+import { DAILY_REMINDERS, type JobContext } from "../jobs/definitions.ts";
+import { InProcessRunner } from "../jobs/inProcessRunner.ts";
+import { runAttempt } from "../jobs/runAttempt.ts";
+import { smtpEmailClient } from "../mail/emailClient.ts";
+import { prepareStatement } from "../xapi/prepareStatement.ts";
+import { storeStatements } from "../xapi/storeStatements.ts";
+import type { Statement } from "../xapi/validateStatement.ts";
+import { getIncompleteUsers } from "./getIncompleteUsers.ts";
+import { hoursToPlan, planReminders, reminderPreview } from "./plan.ts";
+
+const BASE_URL = "https://course.example.com";
+const DAY = "2026-03-02";
+const LESSON_IRI = "https://lessons.example.com/day-1";
+const log = pino({ level: "silent" });
+
+let database: TestDatabase;
+let smtp: TestSmtp;
+let testRedis: TestRedis;
+let app: App;
+let context: Omit<JobContext, "enqueue">;
+const runners: { stop(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  smtp = await startSmtp();
+  testRedis = createTestRedis();
+  const config = testConfig({ PUBLIC_BASE_URL: BASE_URL, REMINDER_HOUR: "18", SMTP_URL: smtp.url });
+  context = {
+    db: database.db,
+    log,
+    config,
+    email: smtpEmailClient(smtp.url, "Course <course@example.com>"),
+    signingSecret: SIGNING_SECRET,
+  };
+  app = await buildApp(database, { PUBLIC_BASE_URL: BASE_URL });
+});
+afterAll(async () => {
+  await app.close();
+  context.email.close();
+  await smtp.close();
+  await testRedis.drop();
+  await database.drop();
+});
+beforeEach(async () => {
+  await truncateAll(database);
+  smtp.received.length = 0;
+  smtp.attempts.clear();
+  smtp.refuse = () => undefined;
+});
+afterEach(async () => {
+  for (const runner of runners.splice(0)) await runner.stop();
+});
+
+const learner = (avatar: string, overrides: { cohortId?: string; timezone?: string; email?: string } = {}) =>
+  signUp(
+    database.db,
+    {
+      name: avatar,
+      email: overrides.email ?? `${avatar}@example.com`,
+      avatar,
+      cohortId: overrides.cohortId ?? "c1",
+      timezone: overrides.timezone ?? "UTC",
+    },
+    BASE_URL,
+  );
+
+const lesson = (
+  overrides: { cohortId?: string; lessonDate?: string; activityId?: string; title?: string } = {},
+) =>
+  createLesson(database.db, {
+    cohortId: overrides.cohortId ?? "c1",
+    activityId: overrides.activityId ?? LESSON_IRI,
+    title: overrides.title ?? "Day 1: Variables",
+    url: "https://lessons.example.com/day-1/index.html",
+    lessonDate: overrides.lessonDate ?? DAY,
+  });
+
+/** Stores statements as the LRS would, then flattens them. */
+async function record(statements: Statement[]): Promise<string[]> {
+  const client = { credentialId: "", key: "k", name: "content", scopes: ["all"] };
+  const prepared = statements.map((s) =>
+    prepareStatement(s, { client, version: "1.0.3", stored: new Date(), publicBaseUrl: BASE_URL }),
+  );
+  await storeStatements(database.db, prepared, null);
+  await runIncrementalEtl(database.db, {
+    completionVerbs: new Set(DEFAULT_COMPLETION_VERBS),
+    publicBaseUrl: BASE_URL,
+  });
+  return prepared.map((s) => s.id);
+}
+
+const completes = (actor: Record<string, unknown>, activity = LESSON_IRI) =>
+  statement({ actor, object: { id: activity }, result: { completion: true } });
+
+async function notifications() {
+  return queryRows<{ email: string; status: string; attempts: number; error: string | null }>(
+    database.db,
+    sql`select u.email, n.status, n.attempts, n.error from notifications n join users u on u.id = n.user_id order by u.email`,
+  );
+}
+
+function inProcess(scheduled: ("daily-reminders" | "incremental-etl")[] = []) {
+  const runner = new InProcessRunner(context, { scheduled, backoffScale: 0.01 });
+  runners.push(runner);
+  return runner;
+}
+
+/** Plans the tick at `at` (as run-task does) and sends through `runner`, waiting for the sends. */
+async function tick(at: Date, runner = inProcess()) {
+  const result = await runAttempt(
+    { ...context, enqueue: (n, d, o) => runner.enqueue(n, d, o) },
+    DAILY_REMINDERS,
+    { at: at.toISOString() },
+    { number: 1, max: 1, final: true },
+    randomUUID(),
+  );
+  await runner.drain();
+  return result;
+}
+
+// 18:00 in UTC on DAY.
+const SIX_PM_UTC = new Date(`${DAY}T18:00:00Z`);
+
+describe("getIncompleteUsers", () => {
+  it("returns exactly the learners of the lesson's cohort who have not completed it", async () => {
+    const day1 = await lesson();
+    await lesson({
+      cohortId: "c1",
+      lessonDate: "2026-03-03",
+      activityId: "https://lessons.example.com/day-2",
+    });
+    const ada = await learner("ada");
+    await learner("grace");
+    await learner("alan");
+    const opted = await learner("optout");
+    await database.db.execute(sql`update users set reminders_enabled = false where id = ${opted.id}`);
+    await learner("other", { cohortId: "c2" });
+
+    // ada completed; grace completed but the statement was voided; a late learner completed before signing up.
+    const [graceCompletion] = await record([completes({ mbox: "mailto:grace@example.com" })]);
+    await record([
+      completes({ mbox: "mailto:ADA@example.com" }),
+      statement({
+        verb: { id: "http://adlnet.gov/expapi/verbs/voided" },
+        object: { objectType: "StatementRef", id: graceCompletion },
+        result: undefined,
+      }),
+      completes({ account: { homePage: BASE_URL, name: "late" } }),
+      // Passing another lesson, and "attempting" this one, complete nothing here.
+      completes({ mbox: "mailto:alan@example.com" }, "https://lessons.example.com/day-2"),
+      statement({
+        actor: { mbox: "mailto:alan@example.com" },
+        verb: { id: "http://adlnet.gov/expapi/verbs/attempted" },
+        object: { id: LESSON_IRI },
+        result: undefined,
+      }),
+    ]);
+    await learner("late");
+
+    const due = await getIncompleteUsers(database.db, DAY, { publicBaseUrl: BASE_URL });
+    expect(due.map((row) => row.avatar).sort()).toEqual(["alan", "grace"]);
+    expect(due[0]).toMatchObject({
+      lessonId: day1.id,
+      lessonTitle: "Day 1: Variables",
+      lessonDate: DAY,
+      cohortId: "c1",
+    });
+    expect(due.some((row) => row.userId === ada.id)).toBe(false);
+    // A passed verb (in COMPLETION_VERBS) or result.completion alone both count.
+    await record([
+      statement({
+        actor: { mbox: "mailto:alan@example.com" },
+        verb: { id: "http://adlnet.gov/expapi/verbs/passed" },
+        object: { id: LESSON_IRI },
+        result: undefined,
+      }),
+    ]);
+    const after = await getIncompleteUsers(database.db, DAY, { publicBaseUrl: BASE_URL });
+    expect(after.map((row) => row.avatar)).toEqual(["grace"]);
+  });
+});
+
+describe("time zones", () => {
+  it("reminds each learner at their own REMINDER_HOUR, for the lesson of their own local date", async () => {
+    await lesson({ lessonDate: DAY, title: "Day 1" });
+    await lesson({
+      lessonDate: "2026-03-03",
+      activityId: "https://lessons.example.com/day-2",
+      title: "Day 2",
+    });
+    await learner("tokyo", { timezone: "Asia/Tokyo" });
+    await learner("berlin", { timezone: "Europe/Berlin" });
+    await learner("losangeles", { timezone: "America/Los_Angeles" });
+    const who = async (at: string) =>
+      (
+        await reminderPreview(database.db, { reminderHour: 18, publicBaseUrl: BASE_URL }, new Date(at))
+      ).reminders.map((r) => `${r.avatar}:${r.lessonTitle}`);
+    expect(await who("2026-03-02T09:00:00Z")).toEqual(["tokyo:Day 1"]); // 18:00 JST
+    expect(await who("2026-03-02T17:00:00Z")).toEqual(["berlin:Day 1"]); // 18:00 CET
+    expect(await who("2026-03-03T02:00:00Z")).toEqual(["losangeles:Day 1"]); // 18:00 PST, still 2 March there
+    expect(await who("2026-03-03T09:00:00Z")).toEqual(["tokyo:Day 2"]);
+    expect(await who("2026-03-02T12:00:00Z")).toEqual([]);
+  });
+});
+
+describe("sending", () => {
+  it("emails exactly the incomplete learners, records notifications and task runs", async () => {
+    await lesson();
+    await learner("ada");
+    await learner("alan");
+    await learner("grace", { cohortId: "c2" });
+    await record([completes({ mbox: "mailto:ada@example.com" })]);
+
+    const result = await tick(SIX_PM_UTC);
+    expect(result).toMatchObject({
+      outcome: "succeeded",
+      detail: { learnersDue: 1, notificationsCreated: 1, sendsQueued: 1 },
+    });
+    expect(smtp.received.map((mail) => mail.to)).toEqual([["alan@example.com"]]);
+    const [mail] = smtp.received;
+    expect(mail!.subject).toBe("Reminder: Day 1: Variables");
+    expect(mail!.text).toContain("https://lessons.example.com/day-1/index.html");
+    expect(mail!.html).toContain('href="https://lessons.example.com/day-1/index.html"');
+    const unsubscribe = /https:\/\/course\.example\.com\/unsubscribe\?token=\S+/.exec(mail!.text)![0];
+    expect(mail!.header("list-unsubscribe")).toBe(`<${unsubscribe}>`);
+    expect(mail!.header("list-unsubscribe-post")).toBe("List-Unsubscribe=One-Click");
+
+    expect(await notifications()).toEqual([
+      { email: "alan@example.com", status: "sent", attempts: 1, error: null },
+    ]);
+    const runs = await queryRows<{ task_name: string; status: string }>(
+      database.db,
+      sql`select task_name, status from task_status order by id`,
+    );
+    expect(runs).toContainEqual({ task_name: "daily-reminders", status: "succeeded" });
+    expect(runs).toContainEqual({ task_name: "send-reminder", status: "succeeded" });
+  });
+
+  it("retries a transient refusal and delivers once; a permanent one fails, others unaffected", async () => {
+    await lesson();
+    await learner("flaky");
+    await learner("bounce");
+    await learner("fine");
+    smtp.refuse = (recipient, attempt) =>
+      recipient === "flaky@example.com" && attempt < 3
+        ? "transient"
+        : recipient === "bounce@example.com"
+          ? "permanent"
+          : undefined;
+
+    await tick(SIX_PM_UTC);
+    expect(smtp.received.map((mail) => mail.to[0]).sort()).toEqual(["fine@example.com", "flaky@example.com"]);
+    const rows = await notifications();
+    expect(rows).toEqual([
+      { email: "bounce@example.com", status: "failed", attempts: 1, error: expect.stringContaining("550") },
+      { email: "fine@example.com", status: "sent", attempts: 1, error: null },
+      { email: "flaky@example.com", status: "sent", attempts: 3, error: null },
+    ]);
+    const flakyRuns = await queryRows<{ status: string; attempt: number }>(
+      database.db,
+      sql`select status, attempt from task_status where task_name = 'send-reminder'
+          and detail->'data'->>'notificationId' in (select n.id::text from notifications n join users u on u.id = n.user_id where u.avatar = 'flaky')
+          order by attempt`,
+    );
+    expect(flakyRuns).toEqual([
+      { status: "retrying", attempt: 1 },
+      { status: "retrying", attempt: 2 },
+      { status: "succeeded", attempt: 3 },
+    ]);
+  });
+
+  it("fails a notification after the last attempt when the refusal never clears", async () => {
+    await lesson();
+    await learner("busy");
+    smtp.refuse = () => "transient";
+    await tick(SIX_PM_UTC);
+    expect(await notifications()).toEqual([
+      { email: "busy@example.com", status: "failed", attempts: 5, error: expect.stringContaining("451") },
+    ]);
+    expect(smtp.received).toEqual([]);
+  });
+
+  it("does not email a learner who completed the lesson between planning and sending", async () => {
+    await lesson();
+    await learner("quick");
+    const planned = await planReminders(
+      database.db,
+      { reminderHour: 18, publicBaseUrl: BASE_URL },
+      SIX_PM_UTC,
+    );
+    expect(planned.pendingIds).toHaveLength(1);
+    await record([completes({ mbox: "mailto:quick@example.com" })]);
+    // The send job queued at planning runs now, after the completion arrived.
+    const runner = inProcess();
+    await runner.enqueue("send-reminder", { notificationId: planned.pendingIds[0]! });
+    await runner.drain();
+    expect(smtp.received).toEqual([]);
+    expect(await notifications()).toEqual([
+      {
+        email: "quick@example.com",
+        status: "skipped",
+        attempts: 0,
+        error: "the learner completed the lesson before sending",
+      },
+    ]);
+  });
+
+  it("sends each email once when the tick runs twice", async () => {
+    await lesson();
+    await learner("alan");
+    await learner("grace");
+    await tick(SIX_PM_UTC);
+    await tick(SIX_PM_UTC);
+    expect(smtp.received).toHaveLength(2);
+    expect((await notifications()).every((row) => row.status === "sent" && row.attempts === 1)).toBe(true);
+  });
+
+  it("sends each email once with two schedulers (BullMQ on Redis) running the tick at once", async () => {
+    await lesson();
+    for (let i = 0; i < 10; i++) await learner(`learner${i}`);
+    const prefix = `${testRedis.prefix}bull`;
+    // BullMQ takes its key prefix as an option, not from the connection.
+    const plain = new Redis(TEST_REDIS_URL);
+    runners.push({ stop: async () => plain.disconnect() });
+    const schedulers = [1, 2].map(() => {
+      const runner = new BullMqRunner(context, plain, {
+        scheduled: [],
+        work: true,
+        prefix,
+        backoffScale: 0.01,
+      });
+      runners.push(runner);
+      return runner;
+    });
+    await Promise.all(schedulers.map((runner) => runner.start()));
+    await Promise.all(
+      schedulers.map((runner) =>
+        runAttempt(
+          { ...context, enqueue: (n, d, o) => runner.enqueue(n, d, o) },
+          DAILY_REMINDERS,
+          { at: SIX_PM_UTC.toISOString() },
+          { number: 1, max: 1, final: true },
+          randomUUID(),
+        ),
+      ),
+    );
+    await waitFor(
+      async () => (await notifications()).every((row) => row.status === "sent"),
+      10_000,
+      "all sent",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300)); // any duplicate would arrive now
+    expect(smtp.received).toHaveLength(10);
+    expect(new Set(smtp.received.map((mail) => mail.to[0])).size).toBe(10);
+  });
+});
+
+describe("lost send jobs", () => {
+  it("queues again a notification left pending by a crash between planning and queueing", async () => {
+    await lesson();
+    await learner("stuck");
+    await planReminders(database.db, { reminderHour: 18, publicBaseUrl: BASE_URL }, SIX_PM_UTC); // …and then the process died
+    await database.db.execute(sql`update notifications set created_at = now() - interval '11 minutes'`);
+    const runner = inProcess();
+    const result = await runAttempt(
+      { ...context, enqueue: (n, d, o) => runner.enqueue(n, d, o) },
+      DAILY_REMINDERS,
+      {},
+      { number: 1, max: 1, final: true },
+      randomUUID(),
+    );
+    await runner.drain();
+    expect(result).toMatchObject({ detail: { staleRequeued: 1 } });
+    expect(smtp.received.map((mail) => mail.to[0])).toEqual(["stuck@example.com"]);
+  });
+});
+
+describe("unsubscribe", () => {
+  it("turns reminders off through the emailed link, and refuses a forged token", async () => {
+    await lesson();
+    const alan = await learner("alan");
+    await tick(SIX_PM_UTC);
+    const link = /https:\/\/course\.example\.com(\/unsubscribe\?token=\S+)/.exec(smtp.received[0]!.text)![1]!;
+    const page = await app.inject({ method: "GET", url: link });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers["content-type"]).toMatch(/text\/html/);
+    expect(page.body).toContain("You are unsubscribed");
+    const [row] = await queryRows<{ reminders_enabled: boolean }>(
+      database.db,
+      sql`select reminders_enabled from users where id = ${alan.id}`,
+    );
+    expect(row!.reminders_enabled).toBe(false);
+
+    const grace = await learner("grace");
+    const forged = link.replace(alan.id, grace.id);
+    for (const url of [forged, "/unsubscribe?token=nonsense", "/unsubscribe"]) {
+      const refused = await app.inject({ method: "GET", url });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.body).toContain("not valid");
+    }
+    const [graceRow] = await queryRows<{ reminders_enabled: boolean }>(
+      database.db,
+      sql`select reminders_enabled from users where id = ${grace.id}`,
+    );
+    expect(graceRow!.reminders_enabled).toBe(true);
+
+    // One-click (RFC 8058) POST works too, and an unsubscribed learner gets nothing more.
+    expect((await app.inject({ method: "POST", url: link })).statusCode).toBe(200);
+    await lesson({ lessonDate: "2026-03-03", activityId: "https://lessons.example.com/day-2" });
+    smtp.received.length = 0;
+    await tick(new Date("2026-03-03T18:00:00Z"));
+    expect(smtp.received.map((mail) => mail.to[0])).toEqual(["grace@example.com"]);
+  });
+});
+
+describe("catching up missed ticks", () => {
+  it("lists the hours since the last planned one, at most 23 back", () => {
+    const now = new Date("2026-03-02T18:20:00Z");
+    expect(hoursToPlan(undefined, now).map((h) => h.toISOString())).toEqual(["2026-03-02T18:00:00.000Z"]);
+    expect(hoursToPlan(new Date("2026-03-02T15:00:00Z"), now).map((h) => h.toISOString())).toEqual([
+      "2026-03-02T16:00:00.000Z",
+      "2026-03-02T17:00:00.000Z",
+      "2026-03-02T18:00:00.000Z",
+    ]);
+    expect(hoursToPlan(new Date("2026-03-02T18:00:00Z"), now)).toEqual([]);
+    expect(hoursToPlan(new Date("2026-02-20T00:00:00Z"), now)).toHaveLength(24);
+  });
+
+  it("a scheduled tick reminds learners whose hour passed while the scheduler was down, once", async () => {
+    const now = new Date();
+    const threeHoursAgo = new Date(now.getTime() - 3 * 3_600_000);
+    // A learner whose REMINDER_HOUR was two hours ago, in a zone chosen to make it so.
+    const twoHoursAgo = new Date(now.getTime() - 2 * 3_600_000);
+    const offset = 18 - twoHoursAgo.getUTCHours();
+    const zone = `Etc/GMT${offset > 0 ? "-" : "+"}${Math.abs(offset)}`; // Etc/GMT-5 is UTC+5
+    if (Math.abs(offset) > 12) return; // no Etc zone that far: the check is meaningless this hour
+    const localDate = new Date(twoHoursAgo.getTime() + offset * 3_600_000).toISOString().slice(0, 10);
+    await lesson({ lessonDate: localDate });
+    await learner("missed", { timezone: zone });
+    await database.db.execute(sql`
+      insert into task_status (task_name, run_id, status, detail, finished_at)
+      values ('daily-reminders', 'earlier', 'succeeded', ${JSON.stringify({ hour: threeHoursAgo.toISOString() })}::jsonb, now())`);
+    const runner = inProcess();
+    const result = await runAttempt(
+      { ...context, enqueue: (n, d, o) => runner.enqueue(n, d, o) },
+      DAILY_REMINDERS,
+      {},
+      { number: 1, max: 1, final: true },
+      randomUUID(),
+    );
+    await runner.drain();
+    expect(result).toMatchObject({ outcome: "succeeded", detail: { hours: 3 } });
+    expect(smtp.received.map((mail) => mail.to[0])).toEqual(["missed@example.com"]);
+    // The next scheduled tick has nothing left to catch up.
+    const again = await runAttempt(
+      { ...context, enqueue: (n, d, o) => runner.enqueue(n, d, o) },
+      DAILY_REMINDERS,
+      {},
+      { number: 1, max: 1, final: true },
+      randomUUID(),
+    );
+    await runner.drain();
+    expect(again).toMatchObject({ detail: { hours: 0 } });
+    expect(smtp.received).toHaveLength(1);
+  });
+});
