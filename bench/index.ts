@@ -4,9 +4,14 @@
  */
 import { benchIngest } from "./ingest.ts";
 import { printTable, writeResults } from "./lib.ts";
+import { benchReminders } from "./reminders.ts";
 
 const BENCHES = {
   ingest: { title: "Ingestion (api + worker + PostgreSQL + Redis on one machine)", run: benchIngest },
+  reminders: {
+    title: "Reminder planning (100,000 learners, 100 cohorts, 1,000,000 flat statements)",
+    run: benchReminders,
+  },
 } as const;
 
 const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));

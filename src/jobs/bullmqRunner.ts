@@ -6,7 +6,7 @@
  */
 import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { JOBS, type JobContext, type JobData, type JobName } from "./definitions.ts";
+import { JOBS, type JobContext, type JobData, type JobName, type JobServices } from "./definitions.ts";
 import { runAttempt } from "./runAttempt.ts";
 import type { JobRunner } from "./runner.ts";
 
@@ -30,7 +30,7 @@ export class BullMqRunner implements JobRunner {
   private readonly connections: Redis[] = [];
 
   constructor(
-    private readonly context: Omit<JobContext, "enqueue">,
+    private readonly context: JobServices,
     redis: Redis,
     private readonly options: BullMqOptions,
   ) {
@@ -74,6 +74,26 @@ export class BullMqRunner implements JobRunner {
     });
   }
 
+  async enqueueBulk<N extends JobName>(name: N, jobs: { data: JobData<N>; jobId?: string }[]): Promise<void> {
+    const options = this.jobOptions(name);
+    const chunks: (typeof jobs)[] = [];
+    for (let i = 0; i < jobs.length; i += 1_000) chunks.push(jobs.slice(i, i + 1_000));
+    // A few chunks in flight at once: Redis works on one while the next is on the wire.
+    for (let i = 0; i < chunks.length; i += 4) {
+      await Promise.all(
+        chunks.slice(i, i + 4).map((chunk) =>
+          this.queue.addBulk(
+            chunk.map((job) => ({
+              name,
+              data: job.data,
+              opts: { ...options, ...(job.jobId ? { jobId: job.jobId } : {}) },
+            })),
+          ),
+        ),
+      );
+    }
+  }
+
   async start(): Promise<void> {
     for (const name of this.options.scheduled) {
       const schedule = JOBS[name].schedule?.(this.context.config);
@@ -85,7 +105,11 @@ export class BullMqRunner implements JobRunner {
       );
     }
     if (!this.options.work) return;
-    const context: JobContext = { ...this.context, enqueue: (n, d, o) => this.enqueue(n, d, o) };
+    const context: JobContext = {
+      ...this.context,
+      enqueue: (n, d, o) => this.enqueue(n, d, o),
+      enqueueBulk: (n, jobs) => this.enqueueBulk(n, jobs),
+    };
     this.worker = new Worker(
       JOB_QUEUE,
       async (job: Job) => {

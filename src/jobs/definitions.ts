@@ -22,7 +22,11 @@ export interface JobContext {
   signingSecret: string;
   /** Queues jobs on the runner this job runs in. */
   enqueue<N extends JobName>(name: N, data: JobData<N>, options?: { jobId?: string }): Promise<void>;
+  enqueueBulk<N extends JobName>(name: N, jobs: { data: JobData<N>; jobId?: string }[]): Promise<void>;
 }
+
+/** What a job works with, before a runner adds its queueing functions. */
+export type JobServices = Omit<JobContext, "enqueue" | "enqueueBulk">;
 
 export interface Attempt {
   /** 1-based. */
@@ -52,6 +56,12 @@ function define<Data>(definition: JobDefinition<Data>): JobDefinition<Data> {
 }
 
 export const DAILY_REMINDERS = "daily-reminders";
+
+/** One send job per notification: the job id makes queueing it twice a no-op. */
+const sendJob = (notificationId: string) => ({
+  data: { notificationId },
+  jobId: `send-reminder-${notificationId}`,
+});
 
 export const JOBS = {
   /** The incremental sweep (plan a.05b), every INCREMENTAL_ETL_INTERVAL. */
@@ -88,24 +98,12 @@ export const JOBS = {
         const tick = await planReminders(db, plan, hour);
         planned += tick.reminders.length;
         created += tick.created;
-        for (const notificationId of tick.pendingIds) {
-          await context.enqueue(
-            "send-reminder",
-            { notificationId },
-            { jobId: `send-reminder-${notificationId}` },
-          );
-        }
+        await context.enqueueBulk("send-reminder", tick.pendingIds.map(sendJob));
         queued += tick.pendingIds.length;
       }
       // Sends whose job was lost (a crash between planning and queueing) are queued again.
       const stale = data.at ? [] : await stalePendingNotifications(db);
-      for (const notificationId of stale) {
-        await context.enqueue(
-          "send-reminder",
-          { notificationId },
-          { jobId: `send-reminder-${notificationId}` },
-        );
-      }
+      await context.enqueueBulk("send-reminder", stale.map(sendJob));
       const last = hours.at(-1)?.toISOString();
       return {
         hours: hours.length,

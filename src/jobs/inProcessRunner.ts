@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Cron } from "croner";
-import { JOBS, type JobContext, type JobData, type JobName } from "./definitions.ts";
+import { JOBS, type JobContext, type JobData, type JobName, type JobServices } from "./definitions.ts";
 import { runAttempt } from "./runAttempt.ts";
 import type { JobRunner } from "./runner.ts";
 
@@ -41,7 +41,7 @@ export class InProcessRunner implements JobRunner {
   }
 
   constructor(
-    private readonly context: Omit<JobContext, "enqueue">,
+    private readonly context: JobServices,
     private readonly options: InProcessOptions,
   ) {}
 
@@ -75,6 +75,10 @@ export class InProcessRunner implements JobRunner {
     this.running.add(run);
   }
 
+  async enqueueBulk<N extends JobName>(name: N, jobs: { data: JobData<N>; jobId?: string }[]): Promise<void> {
+    for (const job of jobs) await this.enqueue(name, job.data, job.jobId ? { jobId: job.jobId } : {});
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const cron of this.crons) cron.stop();
@@ -85,7 +89,11 @@ export class InProcessRunner implements JobRunner {
 
   private async run<N extends JobName>(name: N, data: JobData<N>, runId: string): Promise<void> {
     const definition = JOBS[name];
-    const context: JobContext = { ...this.context, enqueue: (n, d, o) => this.enqueue(n, d, o) };
+    const context: JobContext = {
+      ...this.context,
+      enqueue: (n, d, o) => this.enqueue(n, d, o),
+      enqueueBulk: (n, jobs) => this.enqueueBulk(n, jobs),
+    };
     for (let number = 1; number <= definition.attempts && !this.stopped; number++) {
       await this.slot();
       let result: Awaited<ReturnType<typeof runAttempt>>;

@@ -80,13 +80,17 @@ export async function planReminders(db: Db, context: PlanContext, at = new Date(
         on conflict (user_id, lesson_id, channel) do nothing
         returning id`,
   );
-  const pending = await queryRows<{ id: string }>(
+  // Pending notifications of this tick's lessons (indexed by lesson), kept when their pair is
+  // planned now: the new ones, and any a crashed run left unsent.
+  const lessonIds = JSON.stringify([...new Set(preview.reminders.map((r) => r.lessonId))]);
+  const pendingOfLessons = await queryRows<{ id: string; user_id: string; lesson_id: string }>(
     db,
-    sql`select n.id from notifications n
-        join jsonb_to_recordset(${pairs}::jsonb) as p(user_id uuid, lesson_id uuid)
-          on n.user_id = p.user_id and n.lesson_id = p.lesson_id
-        where n.channel = 'email' and n.status = 'pending'`,
+    sql`select id, user_id, lesson_id from notifications
+        where channel = 'email' and status = 'pending'
+          and lesson_id in (select jsonb_array_elements_text(${lessonIds}::jsonb)::uuid)`,
   );
+  const planned = new Set(preview.reminders.map((r) => `${r.userId}/${r.lessonId}`));
+  const pending = pendingOfLessons.filter((row) => planned.has(`${row.user_id}/${row.lesson_id}`));
   return { ...preview, created: created.length, pendingIds: pending.map((row) => row.id) };
 }
 

@@ -21,7 +21,7 @@ import { queryRows } from "../db/client.ts";
 import { runIncrementalEtl } from "../etl/runIncrementalEtl.ts";
 import type { App } from "../http/app.ts";
 import { BullMqRunner } from "../jobs/bullmqRunner.ts";
-import { DAILY_REMINDERS, type JobContext } from "../jobs/definitions.ts";
+import { DAILY_REMINDERS, type JobServices } from "../jobs/definitions.ts";
 import { InProcessRunner } from "../jobs/inProcessRunner.ts";
 import { runAttempt } from "../jobs/runAttempt.ts";
 import { smtpEmailClient } from "../mail/emailClient.ts";
@@ -40,7 +40,7 @@ let database: TestDatabase;
 let smtp: TestSmtp;
 let testRedis: TestRedis;
 let app: App;
-let context: Omit<JobContext, "enqueue">;
+let context: JobServices;
 const runners: { stop(): Promise<void> }[] = [];
 
 beforeAll(async () => {
@@ -131,7 +131,11 @@ function inProcess(scheduled: ("daily-reminders" | "incremental-etl")[] = []) {
 /** Plans the tick at `at` (as run-task does) and sends through `runner`, waiting for the sends. */
 async function tick(at: Date, runner = inProcess()) {
   const result = await runAttempt(
-    { ...context, enqueue: (n, d, o) => runner.enqueue(n, d, o) },
+    {
+      ...context,
+      enqueue: (n, d, o) => runner.enqueue(n, d, o),
+      enqueueBulk: (n, jobs) => runner.enqueueBulk(n, jobs),
+    },
     DAILY_REMINDERS,
     { at: at.toISOString() },
     { number: 1, max: 1, final: true },
@@ -359,7 +363,11 @@ describe("sending", () => {
     await Promise.all(
       schedulers.map((runner) =>
         runAttempt(
-          { ...context, enqueue: (n, d, o) => runner.enqueue(n, d, o) },
+          {
+            ...context,
+            enqueue: (n, d, o) => runner.enqueue(n, d, o),
+            enqueueBulk: (n, jobs) => runner.enqueueBulk(n, jobs),
+          },
           DAILY_REMINDERS,
           { at: SIX_PM_UTC.toISOString() },
           { number: 1, max: 1, final: true },
@@ -386,7 +394,11 @@ describe("lost send jobs", () => {
     await database.db.execute(sql`update notifications set created_at = now() - interval '11 minutes'`);
     const runner = inProcess();
     const result = await runAttempt(
-      { ...context, enqueue: (n, d, o) => runner.enqueue(n, d, o) },
+      {
+        ...context,
+        enqueue: (n, d, o) => runner.enqueue(n, d, o),
+        enqueueBulk: (n, jobs) => runner.enqueueBulk(n, jobs),
+      },
       DAILY_REMINDERS,
       {},
       { number: 1, max: 1, final: true },
@@ -465,7 +477,11 @@ describe("catching up missed ticks", () => {
       values ('daily-reminders', 'earlier', 'succeeded', ${JSON.stringify({ hour: threeHoursAgo.toISOString() })}::jsonb, now())`);
     const runner = inProcess();
     const result = await runAttempt(
-      { ...context, enqueue: (n, d, o) => runner.enqueue(n, d, o) },
+      {
+        ...context,
+        enqueue: (n, d, o) => runner.enqueue(n, d, o),
+        enqueueBulk: (n, jobs) => runner.enqueueBulk(n, jobs),
+      },
       DAILY_REMINDERS,
       {},
       { number: 1, max: 1, final: true },
@@ -476,7 +492,11 @@ describe("catching up missed ticks", () => {
     expect(smtp.received.map((mail) => mail.to[0])).toEqual(["missed@example.com"]);
     // The next scheduled tick has nothing left to catch up.
     const again = await runAttempt(
-      { ...context, enqueue: (n, d, o) => runner.enqueue(n, d, o) },
+      {
+        ...context,
+        enqueue: (n, d, o) => runner.enqueue(n, d, o),
+        enqueueBulk: (n, jobs) => runner.enqueueBulk(n, jobs),
+      },
       DAILY_REMINDERS,
       {},
       { number: 1, max: 1, final: true },

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { countUnflattened } from "../etl/runIncrementalEtl.ts";
 import { sweepOnce } from "../etl/sweeper.ts";
 import { BullMqRunner } from "../jobs/bullmqRunner.ts";
-import { DAILY_REMINDERS, type JobContext, type JobName } from "../jobs/definitions.ts";
+import { DAILY_REMINDERS, type JobContext, type JobName, type JobServices } from "../jobs/definitions.ts";
 import { InProcessRunner } from "../jobs/inProcessRunner.ts";
 import { runAttempt } from "../jobs/runAttempt.ts";
 import type { JobRunner } from "../jobs/runner.ts";
@@ -22,7 +22,7 @@ export interface RunnerOptions {
   backoffScale?: number;
 }
 
-export function jobContext(runtime: Runtime): Omit<JobContext, "enqueue"> {
+export function jobContext(runtime: Runtime): JobServices {
   return {
     db: runtime.database.db,
     log: runtime.log.child({ component: "jobs" }),
@@ -118,7 +118,11 @@ export async function runTaskNow(
     };
   }
 
-  const context: JobContext = { ...jobContext(runtime), enqueue: (n, d, o) => runner.enqueue(n, d, o) };
+  const context: JobContext = {
+    ...jobContext(runtime),
+    enqueue: (n, d, o) => runner.enqueue(n, d, o),
+    enqueueBulk: (n, jobs) => runner.enqueueBulk(n, jobs),
+  };
   const runId = randomUUID();
   const result = await runAttempt(
     context,

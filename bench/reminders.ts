@@ -1,0 +1,201 @@
+/**
+ * Reminder planning benchmark (issue: daily reminders). 100,000 learners in 100 cohorts, 10
+ * lessons per cohort, 1,000,000 flat statements; then one tick at REMINDER_HOUR: compute the
+ * incomplete set, record the notifications and queue one BullMQ send job per learner and lesson.
+ * Target ≤ 5 s. Baseline, in the same run: reading the same learners and today's completions with
+ * plain SELECTs and no logic (the floor of touching that data once).
+ */
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { Redis } from "ioredis";
+import pg from "pg";
+import pino from "pino";
+import { loadConfig } from "../src/config.ts";
+import { openPostgres, queryRows } from "../src/db/client.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { BullMqRunner, JOB_QUEUE } from "../src/jobs/bullmqRunner.ts";
+import { DAILY_REMINDERS, type JobContext } from "../src/jobs/definitions.ts";
+import { runAttempt } from "../src/jobs/runAttempt.ts";
+import { outboxEmailClient } from "../src/mail/emailClient.ts";
+import { getIncompleteUsers } from "../src/reminders/getIncompleteUsers.ts";
+import type { Row } from "./lib.ts";
+
+const ADMIN_URL =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  "postgres://postgres@127.0.0.1:5432/postgres";
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 100_000);
+const COHORTS = 100;
+const LESSONS_PER_COHORT = 10;
+const BASE_URL = "http://localhost:8080";
+const TODAY = "2026-03-02";
+
+async function admin(query: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  await client.query(query);
+  await client.end();
+}
+
+export async function benchReminders(): Promise<{ rows: Row[]; results: Record<string, unknown> }> {
+  const name = `cohort_lrs_bench_rem_${Date.now().toString(36)}`;
+  await admin(`create database ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const database = openPostgres(url.toString());
+  const prefix = `cohort-lrs-bench-${randomUUID().slice(0, 8)}`;
+  const redis = new Redis(REDIS_URL);
+  try {
+    await migrate(database.db);
+    const db = database.db;
+    process.stdout.write(
+      `reminders: seeding ${LEARNERS.toLocaleString("en-US")} learners and their statements…\n`,
+    );
+    const seedStarted = Date.now();
+    await db.execute(sql`
+      insert into users (name, email, avatar, cohort_id, timezone)
+      select 'Learner ' || n, 'learner' || n || '@example.com', 'learner' || n, 'c' || lpad((n % ${COHORTS})::text, 3, '0'), 'UTC'
+      from generate_series(1, ${LEARNERS}) n`);
+    await db.execute(sql`
+      insert into lessons (cohort_id, activity_id, title, url, lesson_date)
+      select 'c' || lpad(c::text, 3, '0'), 'https://lessons.example.com/c' || c || '/day-' || d, 'Day ' || d,
+             'https://lessons.example.com/c' || c || '/day-' || d, ${TODAY}::date - (${LESSONS_PER_COHORT} - 1 - d)
+      from generate_series(0, ${COHORTS - 1}) c, generate_series(0, ${LESSONS_PER_COHORT - 1}) d`);
+    // Ten statements per learner, one per lesson of the cohort: a completion for most, an
+    // "attempted" otherwise; for today's lesson half the learners have completed.
+    await db.execute(sql`
+      insert into statements_raw (id, payload, stored)
+      select gen_random_uuid(), jsonb_build_object('n', n, 'd', d), now()
+      from generate_series(1, ${LEARNERS}) n, generate_series(0, ${LESSONS_PER_COHORT - 1}) d`);
+    await db.execute(sql`
+      insert into statements_flat (statement_id, actor_mbox, user_id, verb_id, object_id, object_type,
+                                   "timestamp", stored, is_completion, voided)
+      select r.id, 'mailto:learner' || (r.payload->>'n') || '@example.com', u.id,
+             case when c.done then 'http://adlnet.gov/expapi/verbs/completed' else 'http://adlnet.gov/expapi/verbs/attempted' end,
+             'https://lessons.example.com/c' || ((r.payload->>'n')::int % ${COHORTS}) || '/day-' || (r.payload->>'d'),
+             'Activity', now(), now(), c.done, false
+      from statements_raw r
+      join users u on u.email = 'learner' || (r.payload->>'n') || '@example.com'
+      cross join lateral (select case when (r.payload->>'d')::int = ${LESSONS_PER_COHORT - 1}
+                                      then (r.payload->>'n')::int % 2 = 0
+                                      else (r.payload->>'n')::int % 7 <> 0 end as done) c`);
+    await db.execute(sql`analyze`);
+    const seedSeconds = (Date.now() - seedStarted) / 1000;
+    const [{ flat } = { flat: 0 }] = await queryRows<{ flat: number }>(
+      db,
+      sql`select count(*)::int as flat from statements_flat`,
+    );
+
+    process.stdout.write("reminders: baseline reads…\n");
+    const baselineStarted = performance.now();
+    await queryRows(db, sql`select id, email, cohort_id from users where reminders_enabled`);
+    await queryRows(
+      db,
+      sql`select f.user_id, l.id from lessons l join statements_flat f on f.object_id = l.activity_id
+          where l.lesson_date = ${TODAY}::date and f.is_completion and not f.voided`,
+    );
+    const baselineMs = performance.now() - baselineStarted;
+
+    process.stdout.write("reminders: the incomplete set…\n");
+    const queryStarted = performance.now();
+    const incomplete = await getIncompleteUsers(db, TODAY, { publicBaseUrl: BASE_URL });
+    const queryMs = performance.now() - queryStarted;
+
+    process.stdout.write("reminders: one full tick (plan, record, queue on BullMQ)…\n");
+    const config = loadConfig({ PUBLIC_BASE_URL: BASE_URL, REMINDER_HOUR: "18", DATA_DIR: `/tmp/${name}` });
+    const services = {
+      db,
+      log: pino({ level: "silent" }),
+      config,
+      email: outboxEmailClient(`/tmp/${name}/outbox`, "bench@example.com"),
+      signingSecret: "bench-signing-secret-0123456789-abcdefgh",
+    };
+    const runner = new BullMqRunner(services, redis, { scheduled: [], work: false, prefix });
+    // The real job, as the scheduler runs it: plan, record, queue one send job per reminder.
+    const context = {
+      ...services,
+      enqueue: runner.enqueue.bind(runner),
+      enqueueBulk: runner.enqueueBulk.bind(runner),
+    } as JobContext;
+    const runTick = () =>
+      runAttempt(
+        context,
+        DAILY_REMINDERS,
+        { at: `${TODAY}T18:00:00Z` },
+        { number: 1, max: 1, final: true },
+        randomUUID(),
+      );
+    const tickStarted = performance.now();
+    const tick = await runTick();
+    const tickMs = performance.now() - tickStarted;
+    // The same tick again (a re-run, or a second scheduler): nothing new to record or send.
+    const againStarted = performance.now();
+    const again = await runTick();
+    const againMs = performance.now() - againStarted;
+    const created = tick.outcome === "succeeded" ? Number(tick.detail.notificationsCreated) : Number.NaN;
+    const recreated = again.outcome === "succeeded" ? Number(again.detail.notificationsCreated) : Number.NaN;
+    const queued = await redis
+      .zcard(`${prefix}:${JOB_QUEUE}:prioritized`)
+      .then(async (p) => p + (await redis.llen(`${prefix}:${JOB_QUEUE}:wait`)));
+    await runner.stop();
+
+    const results = {
+      learners: LEARNERS,
+      cohorts: COHORTS,
+      flatStatements: flat,
+      seedSeconds,
+      baselineMs,
+      incompleteQueryMs: queryMs,
+      incomplete: incomplete.length,
+      tickMs,
+      tick: tick.outcome === "succeeded" ? tick.detail : tick,
+      rerunMs: againMs,
+      rerun: again.outcome === "succeeded" ? again.detail : again,
+      jobsInQueue: queued,
+    };
+    const rows: Row[] = [
+      { metric: "flat statements", value: flat, unit: "rows" },
+      { metric: "incomplete set (getIncompleteUsers)", value: queryMs, unit: "ms", baseline: baselineMs },
+      { metric: "learners due", value: incomplete.length, unit: "learners" },
+      {
+        metric: "notifications created",
+        value: created,
+        unit: "rows",
+        baseline: incomplete.length,
+        target: "= due",
+        met: created === incomplete.length,
+      },
+      {
+        metric: "re-run of the tick (creates nothing)",
+        value: againMs,
+        unit: "ms",
+        target: "0 created",
+        met: recreated === 0,
+      },
+      {
+        metric: "full tick: plan + notifications + queue",
+        value: tickMs,
+        unit: "ms",
+        baseline: baselineMs,
+        target: "≤ 5,000",
+        met: tickMs <= 5_000,
+      },
+      {
+        metric: "send jobs queued",
+        value: queued,
+        unit: "jobs",
+        baseline: incomplete.length,
+        target: "= due",
+        met: queued === incomplete.length,
+      },
+    ];
+    return { rows, results };
+  } finally {
+    await database.close();
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await admin(`drop database if exists ${name} with (force)`);
+  }
+}
