@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
+import cookie from "@fastify/cookie";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
@@ -17,6 +18,8 @@ import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { loggerOptions } from "../logger.ts";
+import { type EmailClient, emailClientFor } from "../mail/emailClient.ts";
+import { debugRoutes } from "../routes/debug/routes.ts";
 import { healthRoutes } from "../routes/health.ts";
 import { lessonRoutes } from "../routes/lessons/routes.ts";
 import { signupRoutes } from "../routes/signup/routes.ts";
@@ -25,6 +28,7 @@ import { unsubscribeRoutes } from "../routes/unsubscribe/routes.ts";
 import { userRoutes } from "../routes/users/routes.ts";
 import { xapiRoutes } from "../routes/xapi/routes.ts";
 import type { TaskName, TaskReport, TaskRequest } from "../services/jobs.ts";
+import { uiRoutes } from "../ui/routes.ts";
 import { CredentialVerifier } from "../xapi/credentials.ts";
 import { installErrorHandlers } from "./errorHandler.ts";
 import { type AuthClass, adminGuard, classifyRoute, securitySchemes, xapiGuard } from "./routeAuth.ts";
@@ -43,6 +47,8 @@ export interface AppDeps {
   onStatementsStored?: () => void;
   /** The key that signs unsubscribe links. */
   signingSecret: string;
+  /** Where this process sends mail (test reminders); default: from the configuration. */
+  email?: EmailClient;
   /** Runs a task now (`POST /api/tasks/:name/run`); absent where the process runs no tasks. */
   runTask?: (name: TaskName, request: TaskRequest) => Promise<TaskReport>;
 }
@@ -53,6 +59,9 @@ declare module "fastify" {
     deps: AppDeps;
     /** Every route registered, with its auth class (for route-table tests and the progress view). */
     routeTable: RouteEntry[];
+    /** Checks xAPI credentials; `forget()` after revoking one. */
+    credentialVerifier: CredentialVerifier;
+    email: EmailClient;
   }
 }
 
@@ -95,9 +104,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
     reply.header("x-request-id", request.id);
   });
 
+  const verifier = new CredentialVerifier(deps.database.db);
+  app.decorate("credentialVerifier", verifier);
+  app.decorate("email", deps.email ?? emailClientFor(config));
   const guards = {
-    admin: adminGuard(deps.adminPassword),
-    xapi: xapiGuard(new CredentialVerifier(deps.database.db), new FailureLimiter(20, 60_000)),
+    admin: adminGuard(deps.adminPassword, deps.signingSecret),
+    xapi: xapiGuard(verifier, new FailureLimiter(20, 60_000)),
   };
   const routeTable: RouteEntry[] = [];
   app.decorate("routeTable", routeTable);
@@ -108,6 +120,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }
   });
 
+  await app.register(cookie);
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -147,5 +160,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(xapiRoutes);
   await app.register(unsubscribeRoutes);
   await app.register(taskRoutes);
+  await app.register(debugRoutes);
+  await app.register(uiRoutes);
   return app;
 }

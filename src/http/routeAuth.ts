@@ -12,6 +12,7 @@
 import type { onRequestHookHandler, RouteOptions } from "fastify";
 import { isAdminAuthorization } from "../auth/admin.ts";
 import type { FailureLimiter } from "../auth/failureLimiter.ts";
+import { readSession, SESSION_COOKIE } from "../auth/session.ts";
 import { AppError, Unauthorized } from "../errors.ts";
 import { metrics } from "../metrics.ts";
 import type { CredentialVerifier, XapiClient } from "../xapi/credentials.ts";
@@ -46,6 +47,8 @@ const SECURITY: Record<AuthClass, Record<string, string[]>[] | undefined> = {
 declare module "fastify" {
   interface FastifyRequest {
     xapiClient?: XapiClient;
+    /** Who passed the admin check: a session id, or "basic" (HTTP Basic/Bearer). CSRF tokens bind to it. */
+    adminHolder?: string;
   }
 }
 
@@ -77,14 +80,29 @@ export function xapiGuard(verifier: CredentialVerifier, limiter: FailureLimiter)
   };
 }
 
-export function adminGuard(adminPassword: string): onRequestHookHandler {
-  return async (request) => {
-    if (!isAdminAuthorization(request.headers.authorization, adminPassword)) {
-      throw new Unauthorized(
-        "admin authentication required",
-        'Basic realm="cohort-lrs admin", charset="UTF-8"',
-      );
+/**
+ * The `admin` class: the admin password over HTTP Basic (user `admin`) or Bearer, or an admin
+ * session cookie (the login form). A page (`/ui/*`) without either redirects to the login form;
+ * anything else answers 401.
+ */
+export function adminGuard(adminPassword: string, signingSecret: string): onRequestHookHandler {
+  return async (request, reply) => {
+    if (isAdminAuthorization(request.headers.authorization, adminPassword)) {
+      request.adminHolder = "basic";
+      return;
     }
+    const session = readSession(signingSecret, request.cookies?.[SESSION_COOKIE]);
+    if (session) {
+      request.adminHolder = session.id;
+      return;
+    }
+    if (request.url === "/ui" || request.url.startsWith("/ui/")) {
+      return reply.redirect(`/ui/login?next=${encodeURIComponent(request.url)}`, 303);
+    }
+    throw new Unauthorized(
+      "admin authentication required",
+      'Basic realm="cohort-lrs admin", charset="UTF-8"',
+    );
   };
 }
 

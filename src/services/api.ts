@@ -21,6 +21,7 @@ export async function startApi(
     redis: runtime.redis,
     logger: runtime.log,
     signingSecret: runtime.signingSecret,
+    email: runtime.email,
     ...hooks,
   });
   await app.listen({ port: runtime.config.port, host: runtime.config.host });

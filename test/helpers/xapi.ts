@@ -19,7 +19,7 @@ export function basic(key: string, secret: string): string {
 /** Inserts an xAPI credential and returns it with request headers (auth + version 1.0.3). */
 export async function createCredential(
   db: Db,
-  options: { name?: string; revoked?: boolean; version?: string } = {},
+  options: { name?: string; revoked?: boolean; version?: string; scopes?: string[] } = {},
 ): Promise<TestCredential> {
   const key = `test_${randomUUID().slice(0, 8)}`;
   const secret = `secret-${randomUUID()}`;
@@ -30,6 +30,7 @@ export async function createCredential(
       key,
       secretHash: await hashSecret(secret),
       revokedAt: options.revoked ? new Date() : null,
+      ...(options.scopes ? { scopes: options.scopes } : {}),
     })
     .returning({ id: apiCredentials.id });
   return {

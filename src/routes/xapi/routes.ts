@@ -12,6 +12,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { AppError, NotFound } from "../../errors.ts";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
+import type { XapiClient } from "../../xapi/credentials.ts";
 import { getStatement } from "../../xapi/getStatement.ts";
 import { ingestStatements } from "../../xapi/ingestStatements.ts";
 import { StatementStore } from "../../xapi/storeStatements.ts";
@@ -77,6 +78,19 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     request.xapiVersion = version;
   });
 
+  /** xAPI scopes: `all`, or `statements/write` to store and `statements/read` to read. */
+  const requireScope =
+    (scope: "statements/write" | "statements/read") => async (request: { xapiClient?: XapiClient }) => {
+      const scopes = request.xapiClient?.scopes ?? [];
+      if (!scopes.includes("all") && !scopes.includes(scope)) {
+        throw new AppError(
+          403,
+          "insufficient_scope",
+          `this credential may not do that: it needs the scope ${scope} (or all)`,
+        );
+      }
+    };
+
   app.get(
     "/xapi/about",
     {
@@ -104,6 +118,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     "/xapi/statements",
     {
       config: { auth: "xapi" },
+      preHandler: requireScope("statements/write"),
       schema: {
         tags: ["xAPI"],
         summary: "Store one statement or an array of statements",
@@ -127,6 +142,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     "/xapi/statements",
     {
       config: { auth: "xapi" },
+      preHandler: requireScope("statements/write"),
       schema: {
         tags: ["xAPI"],
         summary: "Store one statement under the given id",
@@ -152,6 +168,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     "/xapi/statements",
     {
       config: { auth: "xapi" },
+      preHandler: requireScope("statements/read"),
       schema: {
         tags: ["xAPI"],
         summary: "Get one statement by statementId or voidedStatementId",

@@ -105,6 +105,27 @@ describe("authentication", () => {
   });
 });
 
+describe("scopes", () => {
+  it("lets a write-only key store but not read, and a read-only key read but not store", async () => {
+    const writer = await createCredential(database.db, { scopes: ["statements/write"] });
+    const reader = await createCredential(database.db, { scopes: ["statements/read"] });
+    const stored = await post(statement(), writer.headers);
+    expect(stored.statusCode).toBe(200);
+    const [id] = stored.json() as string[];
+    const get = (headers: Record<string, string>) =>
+      app.inject({ method: "GET", url: `/xapi/statements?statementId=${id}`, headers });
+    expect((await get(reader.headers)).statusCode).toBe(200);
+    const denied = await get(writer.headers);
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json()).toMatchObject({
+      error: "insufficient_scope",
+      message: expect.stringContaining("statements/read"),
+    });
+    expect((await post(statement(), reader.headers)).statusCode).toBe(403);
+    expect(await rawRows()).toHaveLength(1);
+  });
+});
+
 describe("the version header", () => {
   it.each([
     [undefined, "is required"],

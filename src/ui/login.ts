@@ -1,0 +1,156 @@
+/**
+ * `/ui/login` and `/ui/logout`. The login form is CSRF-protected with a token bound to a nonce
+ * cookie, and failed attempts are limited per client address (10 per 15 minutes).
+ */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { FailureLimiter } from "../auth/failureLimiter.ts";
+import { randomToken, safeEqual } from "../auth/secrets.ts";
+import {
+  createSession,
+  LOGIN_COOKIE,
+  loginCsrfToken,
+  readSession,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  verifyCsrf,
+} from "../auth/session.ts";
+import { html } from "./html.ts";
+import { page } from "./layout.ts";
+
+/** Only paths inside the admin area are followed after login (no open redirect). */
+function safeNext(next: unknown): string {
+  return typeof next === "string" && /^\/ui(\/[\w\-./?=&%]*)?$/.test(next) && !next.startsWith("//")
+    ? next
+    : "/ui";
+}
+
+export const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { signingSecret, adminPassword } = app.deps;
+  const limiter = new FailureLimiter(10, 15 * 60_000);
+  const secure = (protocol: string) => protocol === "https";
+
+  const loginPage = (nonce: string, next: string, error?: string) =>
+    page(
+      "Log in",
+      html`<div class="panel" style="max-width: 24rem">
+${error ? html`<p class="notice bad">${error}</p>` : ""}
+<form method="post" action="/ui/login">
+  <input type="hidden" name="_csrf" value="${loginCsrfToken(signingSecret, nonce)}">
+  <input type="hidden" name="next" value="${next}">
+  <label for="password">Admin password</label>
+  <input id="password" name="password" type="password" autocomplete="current-password" required autofocus style="width: 100%">
+  <p><button type="submit">Log in</button></p>
+</form>
+<p class="muted">The password is ADMIN_PASSWORD, or the one generated into DATA_DIR/admin-password.</p></div>`,
+    );
+
+  app.get(
+    "/ui/login",
+    {
+      config: { auth: "public" },
+      schema: {
+        hide: true,
+        querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 500 })) }),
+      },
+    },
+    async (request, reply) => {
+      const next = safeNext(request.query.next);
+      if (readSession(signingSecret, request.cookies[SESSION_COOKIE])) return reply.redirect(next, 303);
+      const nonce = randomToken(16);
+      reply.setCookie(LOGIN_COOKIE, nonce, {
+        httpOnly: true,
+        sameSite: "strict",
+        secure: secure(request.protocol),
+        path: "/ui",
+        maxAge: 600,
+      });
+      return reply.type("text/html; charset=utf-8").send(loginPage(nonce, next));
+    },
+  );
+
+  app.post(
+    "/ui/login",
+    {
+      config: { auth: "public" },
+      schema: {
+        hide: true,
+        body: Type.Object({
+          password: Type.Optional(Type.String({ maxLength: 500 })),
+          _csrf: Type.Optional(Type.String({ maxLength: 200 })),
+          next: Type.Optional(Type.String({ maxLength: 500 })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const next = safeNext(request.body.next);
+      const nonce = request.cookies[LOGIN_COOKIE];
+      const freshNonce = randomToken(16);
+      const again = (status: number, error: string) => {
+        reply.setCookie(LOGIN_COOKIE, freshNonce, {
+          httpOnly: true,
+          sameSite: "strict",
+          secure: secure(request.protocol),
+          path: "/ui",
+          maxAge: 600,
+        });
+        return reply
+          .code(status)
+          .type("text/html; charset=utf-8")
+          .send(loginPage(freshNonce, next, error));
+      };
+      const retryAfter = limiter.retryAfter(request.ip);
+      if (retryAfter > 0) {
+        reply.header("retry-after", retryAfter);
+        return again(429, `Too many failed attempts. Try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
+      }
+      if (!nonce || request.body._csrf !== loginCsrfToken(signingSecret, nonce)) {
+        return again(403, "The form expired or was not sent from this page. Please try again.");
+      }
+      if (!safeEqual(request.body.password ?? "", adminPassword)) {
+        limiter.fail(request.ip);
+        return again(401, "Wrong password.");
+      }
+      const { value } = createSession(signingSecret);
+      reply.clearCookie(LOGIN_COOKIE, { path: "/ui" });
+      reply.setCookie(SESSION_COOKIE, value, {
+        httpOnly: true,
+        sameSite: "strict",
+        secure: secure(request.protocol),
+        path: "/",
+        maxAge: SESSION_TTL_MS / 1000,
+      });
+      return reply.redirect(next, 303);
+    },
+  );
+
+  app.post("/ui/logout", { config: { auth: "admin" }, schema: { hide: true } }, async (_request, reply) => {
+    reply.clearCookie(SESSION_COOKIE, { path: "/" });
+    return reply.redirect("/ui/login", 303);
+  });
+};
+
+/**
+ * Every admin form POST under /ui carries `_csrf` bound to who is logged in; one that does not
+ * is refused with 403 before anything happens.
+ */
+export function requireCsrf(signingSecret: string) {
+  return async (
+    request: { method: string; url: string; adminHolder?: string; body: unknown },
+    reply: { code(status: number): { type(t: string): { send(body: string): unknown } } },
+  ) => {
+    if (request.method !== "POST" || request.url.startsWith("/ui/login")) return;
+    const token = (request.body as Record<string, unknown> | undefined)?._csrf;
+    if (!request.adminHolder || !verifyCsrf(signingSecret, request.adminHolder, token)) {
+      return reply
+        .code(403)
+        .type("text/html; charset=utf-8")
+        .send(
+          page(
+            "Form expired",
+            html`<p class="notice bad">This form was not sent from a current admin page (CSRF check failed). Nothing was changed. <a href="/ui">Back to the dashboard</a></p>`,
+          ),
+        );
+    }
+  };
+}
