@@ -26,20 +26,12 @@ const EXPECTED = [
 ] as const;
 
 describe("the route table", () => {
-  it("classifies every route, and admin routes answer 401 without credentials", async () => {
+  it("classifies every route", () => {
     for (const [method, url, auth] of EXPECTED) {
       expect(app.routeTable).toContainEqual({ method, url, auth });
     }
-    const admin = app.routeTable.filter((route) => route.auth === "admin");
-    expect(admin.length).toBeGreaterThan(0);
-    for (const route of admin) {
-      const response = await app.inject({
-        method: route.method as "GET",
-        url: route.url.replace(/:(\w+)/g, "x"),
-      });
-      expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
-    }
     expect(app.routeTable.every((route) => ["public", "admin", "xapi"].includes(route.auth))).toBe(true);
+    // That no admin route answers without authentication is proven in src/ui/ui.test.ts.
   });
 });
 

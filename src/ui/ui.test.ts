@@ -1,0 +1,390 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ADMIN_PASSWORD, adminHeaders, buildApp, SIGNING_SECRET } from "../../test/helpers/app.ts";
+import { createTestDatabase, type TestDatabase, truncateAll } from "../../test/helpers/db.ts";
+import { basic, createCredential, statement } from "../../test/helpers/xapi.ts";
+import { createSession, SESSION_COOKIE, SESSION_TTL_MS } from "../auth/session.ts";
+import { queryRows } from "../db/client.ts";
+import type { App } from "../http/app.ts";
+
+let database: TestDatabase;
+let app: App;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  app = await buildApp(database, { PUBLIC_BASE_URL: "https://course.example.com", TRUST_PROXY: "true" });
+});
+afterAll(async () => {
+  await app.close();
+  await database.drop();
+});
+beforeEach(() => truncateAll(database));
+
+/** Cookies of a response as name → value. */
+function cookies(response: { headers: Record<string, unknown> }): Record<string, string> {
+  const header = response.headers["set-cookie"];
+  const list = Array.isArray(header) ? header : header ? [String(header)] : [];
+  return Object.fromEntries(
+    list.map((cookie) => cookie.split(";")[0]!.split("=")).map(([name, ...value]) => [name, value.join("=")]),
+  );
+}
+
+function formBody(fields: Record<string, string>): string {
+  return new URLSearchParams(fields).toString();
+}
+
+/** Logs in through the form; returns the session cookie header and the page's CSRF token. */
+async function logIn(): Promise<{ cookie: string; csrf: string }> {
+  const form = await app.inject({ method: "GET", url: "/ui/login" });
+  const nonce = cookies(form).cohort_lrs_login!;
+  const loginCsrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!;
+  const response = await app.inject({
+    method: "POST",
+    url: "/ui/login",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: `cohort_lrs_login=${nonce}` },
+    payload: formBody({ password: ADMIN_PASSWORD, _csrf: loginCsrf, next: "/ui" }),
+  });
+  expect(response.statusCode).toBe(303);
+  const session = cookies(response)[SESSION_COOKIE]!;
+  const cookie = `${SESSION_COOKIE}=${session}`;
+  const dashboard = await app.inject({ method: "GET", url: "/ui", headers: { cookie } });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(dashboard.body)![1]!;
+  return { cookie, csrf };
+}
+
+describe("admin login", () => {
+  it("sends a visitor without a session to the login form, and API callers get 401", async () => {
+    const page = await app.inject({ method: "GET", url: "/ui/test-reminders?at=x" });
+    expect(page.statusCode).toBe(303);
+    expect(page.headers.location).toBe("/ui/login?next=%2Fui%2Ftest-reminders%3Fat%3Dx");
+    const api = await app.inject({ method: "GET", url: "/api/debug/last-statement" });
+    expect(api.statusCode).toBe(401);
+  });
+
+  it("logs in with the password into a signed, http-only, SameSite=Strict session cookie", async () => {
+    const form = await app.inject({ method: "GET", url: "/ui/login?next=/ui/admin/keys" });
+    expect(form.statusCode).toBe(200);
+    expect(form.headers["content-security-policy"]).toContain("default-src 'self'");
+    expect(form.headers["x-frame-options"]).toBe("SAMEORIGIN");
+    const nonce = cookies(form).cohort_lrs_login!;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!;
+    const login = (password: string, token = csrf, next = "/ui/admin/keys") =>
+      app.inject({
+        method: "POST",
+        url: "/ui/login",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: `cohort_lrs_login=${nonce}` },
+        payload: formBody({ password, _csrf: token, next }),
+      });
+    const wrong = await login("not-the-password");
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).toContain("Wrong password.");
+    expect(cookies(wrong)[SESSION_COOKIE]).toBeUndefined();
+    const forged = await login(ADMIN_PASSWORD, "forged");
+    expect(forged.statusCode).toBe(403);
+    const ok = await login(ADMIN_PASSWORD);
+    expect(ok.statusCode).toBe(303);
+    expect(ok.headers.location).toBe("/ui/admin/keys");
+    const setCookie = String(
+      [ok.headers["set-cookie"]].flat().find((c) => String(c).startsWith(SESSION_COOKIE)),
+    );
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Strict/i);
+    expect(setCookie).not.toMatch(/Secure/i); // plain HTTP here
+    const offsite = await login(ADMIN_PASSWORD, csrf, "https://evil.example/ui");
+    expect(offsite.headers.location).toBe("/ui");
+  });
+
+  it("marks the session cookie Secure behind HTTPS", async () => {
+    const form = await app.inject({
+      method: "GET",
+      url: "/ui/login",
+      headers: { "x-forwarded-proto": "https" },
+    });
+    const nonce = cookies(form).cohort_lrs_login!;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!;
+    const ok = await app.inject({
+      method: "POST",
+      url: "/ui/login",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        cookie: `cohort_lrs_login=${nonce}`,
+        "x-forwarded-proto": "https",
+      },
+      payload: formBody({ password: ADMIN_PASSWORD, _csrf: csrf }),
+    });
+    expect(
+      String([ok.headers["set-cookie"]].flat().find((c) => String(c).startsWith(SESSION_COOKIE))),
+    ).toMatch(/Secure/);
+  });
+
+  it("refuses expired and forged sessions", async () => {
+    const expired = createSession(SIGNING_SECRET, Date.now() - SESSION_TTL_MS - 1_000).value;
+    const other = createSession("another-key-entirely-0123456789abcdef").value;
+    for (const value of [expired, other, "garbage"]) {
+      const page = await app.inject({
+        method: "GET",
+        url: "/ui",
+        headers: { cookie: `${SESSION_COOKIE}=${value}` },
+      });
+      expect(page.statusCode).toBe(303);
+      const api = await app.inject({
+        method: "GET",
+        url: "/api/debug/recent-completions",
+        headers: { cookie: `${SESSION_COOKIE}=${value}` },
+      });
+      expect(api.statusCode).toBe(401);
+    }
+  });
+
+  it("limits failed logins per address", async () => {
+    const attempt = async () => {
+      const form = await app.inject({ method: "GET", url: "/ui/login", remoteAddress: "10.1.1.1" });
+      return app.inject({
+        method: "POST",
+        url: "/ui/login",
+        remoteAddress: "10.1.1.1",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          cookie: `cohort_lrs_login=${cookies(form).cohort_lrs_login}`,
+        },
+        payload: formBody({
+          password: "wrong-password",
+          _csrf: /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!,
+        }),
+      });
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await attempt()).statusCode);
+    expect(statuses.slice(0, 10).every((status) => status === 401)).toBe(true);
+    expect(statuses[10]).toBe(429);
+  });
+
+  it("logs out (CSRF-protected) by clearing the session cookie", async () => {
+    const { cookie, csrf } = await logIn();
+    const refused = await app.inject({
+      method: "POST",
+      url: "/ui/logout",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      payload: formBody({ _csrf: "nope" }),
+    });
+    expect(refused.statusCode).toBe(403);
+    const out = await app.inject({
+      method: "POST",
+      url: "/ui/logout",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      payload: formBody({ _csrf: csrf }),
+    });
+    expect(out.statusCode).toBe(303);
+    expect(String(out.headers["set-cookie"])).toMatch(/cohort_lrs_session=;/);
+  });
+});
+
+describe("pages", () => {
+  it("render for a logged-in admin, and with HTTP Basic", async () => {
+    const { cookie } = await logIn();
+    for (const url of [
+      "/ui",
+      "/ui/test-etl-streaming",
+      "/ui/test-etl-incremental",
+      "/ui/test-reminders",
+      "/ui/admin/keys",
+    ]) {
+      const page = await app.inject({ method: "GET", url, headers: { cookie } });
+      expect(page.statusCode, url).toBe(200);
+      expect(page.headers["content-type"]).toMatch(/text\/html/);
+      expect(page.body).toContain('<meta name="viewport"');
+      const basicPage = await app.inject({ method: "GET", url, headers: adminHeaders });
+      expect(basicPage.statusCode, url).toBe(200);
+    }
+  });
+
+  it("escape stored data (no markup from learners or statements)", async () => {
+    await database.db.execute(sql`
+      insert into lessons (cohort_id, activity_id, title, lesson_date)
+      values ('c1', 'https://x.example/1', '<script>alert(1)</script>', current_date)`);
+    const { cookie } = await logIn();
+    const page = await app.inject({ method: "GET", url: "/ui?cohortId=c1", headers: { cookie } });
+    expect(page.body).not.toContain("<script>alert(1)</script>");
+    expect(page.body).toContain("&lt;script&gt;alert(1)");
+  });
+
+  it("creates a key (secret shown once) and revokes it; the revoked key gets 401", async () => {
+    const { cookie, csrf } = await logIn();
+    const withoutCsrf = await app.inject({
+      method: "POST",
+      url: "/ui/admin/keys",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      payload: formBody({ name: "Storyline", scope: "all" }),
+    });
+    expect(withoutCsrf.statusCode).toBe(403);
+    const created = await app.inject({
+      method: "POST",
+      url: "/ui/admin/keys",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      payload: formBody({ name: "Storyline", scope: "statements/write", _csrf: csrf }),
+    });
+    expect(created.statusCode).toBe(200);
+    const key = /key: {4}([\w-]+)/.exec(created.body)![1]!;
+    const secret = /secret: ([\w-]+)/.exec(created.body)![1]!;
+    const xapi = { authorization: basic(key, secret), "x-experience-api-version": "1.0.3" };
+    expect(
+      (await app.inject({ method: "POST", url: "/xapi/statements", headers: xapi, payload: statement() }))
+        .statusCode,
+    ).toBe(200);
+    const [row] = await queryRows<{ id: string; secret_hash: string }>(
+      database.db,
+      sql`select id, secret_hash from api_credentials where key = ${key}`,
+    );
+    expect(row!.secret_hash).toMatch(/^scrypt\$/);
+    const listing = await app.inject({ method: "GET", url: "/ui/admin/keys", headers: { cookie } });
+    expect(listing.body).toContain(key);
+    expect(listing.body).not.toContain(secret);
+
+    const revoked = await app.inject({
+      method: "POST",
+      url: "/ui/admin/keys/revoke",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      payload: formBody({ id: row!.id, _csrf: csrf }),
+    });
+    expect(revoked.statusCode).toBe(200);
+    expect(
+      (await app.inject({ method: "POST", url: "/xapi/statements", headers: xapi, payload: statement() }))
+        .statusCode,
+    ).toBe(401);
+  });
+
+  it("runs a sweep from the incremental page", async () => {
+    const content = await createCredential(database.db);
+    await app.inject({
+      method: "POST",
+      url: "/xapi/statements",
+      headers: content.headers,
+      payload: [statement(), statement()],
+    });
+    const { cookie, csrf } = await logIn();
+    const before = await app.inject({ method: "GET", url: "/ui/test-etl-incremental", headers: { cookie } });
+    expect(before.body).toMatch(/<div class="value">2<\/div><div class="label">stored statements waiting/);
+    const run = await app.inject({
+      method: "POST",
+      url: "/ui/test-etl-incremental",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      payload: formBody({ _csrf: csrf }),
+    });
+    expect(run.body).toMatch(/flattened 2 of 2 waiting statement/);
+  });
+
+  it("previews reminders at a chosen instant, and says so when the instant is not one", async () => {
+    const { cookie } = await logIn();
+    const ok = await app.inject({
+      method: "GET",
+      url: "/ui/test-reminders?at=2026-03-02T18:00:00Z",
+      headers: { cookie },
+    });
+    expect(ok.body).toContain("At 2026-03-02T18:00:00.000Z");
+    const bad = await app.inject({
+      method: "GET",
+      url: "/ui/test-reminders?at=teatime",
+      headers: { cookie },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain("is not an instant");
+  });
+});
+
+describe("debug API", () => {
+  it("serves the last statement (404 before any), raw JSON by id, recent completions, the reminder preview", async () => {
+    expect(
+      (await app.inject({ method: "GET", url: "/api/debug/last-statement", headers: adminHeaders }))
+        .statusCode,
+    ).toBe(404);
+    const content = await createCredential(database.db);
+    const [id] = (
+      await app.inject({
+        method: "POST",
+        url: "/xapi/statements",
+        headers: content.headers,
+        payload: statement(),
+      })
+    ).json() as string[];
+
+    const last = await app.inject({ method: "GET", url: "/api/debug/last-statement", headers: adminHeaders });
+    expect(last.json()).toMatchObject({
+      id,
+      stored: expect.any(String),
+      flattenedAt: null,
+      flattenLagMs: null,
+      statement: { id },
+    });
+
+    const raw = await app.inject({ method: "GET", url: `/api/debug/raw-json/${id}`, headers: adminHeaders });
+    expect(raw.json()).toMatchObject({
+      id,
+      statement: { id, verb: { id: "http://adlnet.gov/expapi/verbs/completed" } },
+    });
+    expect(
+      (await app.inject({ method: "GET", url: `/api/debug/raw-json/${randomUUID()}`, headers: adminHeaders }))
+        .statusCode,
+    ).toBe(404);
+    const malformed = await app.inject({
+      method: "GET",
+      url: "/api/debug/raw-json/12345",
+      headers: adminHeaders,
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().error).toBe("validation_error");
+
+    const recent = await app.inject({
+      method: "GET",
+      url: "/api/debug/recent-completions?limit=5",
+      headers: adminHeaders,
+    });
+    expect(recent.statusCode).toBe(200);
+    expect(recent.json()).toHaveProperty("items");
+
+    const preview = await app.inject({
+      method: "GET",
+      url: "/api/debug/reminder-preview?at=2026-03-02T18:00:00Z",
+      headers: adminHeaders,
+    });
+    expect(preview.json()).toMatchObject({
+      at: "2026-03-02T18:00:00.000Z",
+      reminderHour: 18,
+      zones: [],
+      reminders: [],
+    });
+    expect(
+      (await app.inject({ method: "GET", url: "/api/debug/reminder-preview?at=soon", headers: adminHeaders }))
+        .statusCode,
+    ).toBe(400);
+  });
+
+  it("documents each debug route's response in OpenAPI", async () => {
+    const doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json();
+    for (const path of [
+      "/api/debug/last-statement",
+      "/api/debug/recent-completions",
+      "/api/debug/raw-json/{id}",
+      "/api/debug/reminder-preview",
+    ]) {
+      expect(doc.paths[path]?.get?.responses?.["200"], path).toBeDefined();
+    }
+  });
+});
+
+describe("the route table", () => {
+  it("has no admin route that answers without authentication", async () => {
+    const admin = app.routeTable.filter((route) => route.auth === "admin");
+    expect(admin.length).toBeGreaterThan(15);
+    for (const route of admin) {
+      const url = route.url.replace(/:(\w+)/g, "00000000-0000-4000-8000-000000000000");
+      const response = await app.inject({ method: route.method as "GET", url });
+      if (url === "/ui" || url.startsWith("/ui/")) {
+        expect(response.statusCode, `${route.method} ${route.url}`).toBe(303);
+        expect(response.headers.location).toMatch(/^\/ui\/login\?next=/);
+      } else {
+        expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
+      }
+    }
+  });
+});
