@@ -19,6 +19,7 @@ import type { Database } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { loggerOptions } from "../logger.ts";
 import { type EmailClient, emailClientFor } from "../mail/emailClient.ts";
+import { debugQueryRoutes } from "../routes/debug/query.ts";
 import { debugRoutes } from "../routes/debug/routes.ts";
 import { healthRoutes } from "../routes/health.ts";
 import { lessonRoutes } from "../routes/lessons/routes.ts";
@@ -128,6 +129,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", "data:"],
+        // The DB terminal embeds SQLPad/Superset when SQLPAD_URL is set; nothing else may be framed.
+        frameSrc: config.sqlpadUrl ? [new URL(config.sqlpadUrl).origin] : ["'none'"],
       },
     },
   });
@@ -161,6 +164,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(unsubscribeRoutes);
   await app.register(taskRoutes);
   await app.register(debugRoutes);
+  await app.register(debugQueryRoutes);
   await app.register(uiRoutes);
   return app;
 }

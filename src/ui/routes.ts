@@ -2,6 +2,7 @@
 import formbody from "@fastify/formbody";
 import type { FastifyPluginAsync } from "fastify";
 import { dashboardPage } from "./dashboard.ts";
+import { dbTerminalPage } from "./dbTerminalPage.ts";
 import { etlPages } from "./etlPages.ts";
 import { keysPage } from "./keysPage.ts";
 import { loginRoutes, requireCsrf } from "./login.ts";
@@ -15,4 +16,5 @@ export const uiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(etlPages);
   await app.register(reminderPage);
   await app.register(keysPage);
+  await app.register(dbTerminalPage);
 };

@@ -292,6 +292,71 @@ describe("pages", () => {
   });
 });
 
+describe("the DB terminal page", () => {
+  it("runs a prebuilt query into a table, downloads it as CSV, and shows parameter errors", async () => {
+    const content = await createCredential(database.db);
+    await app.inject({
+      method: "POST",
+      url: "/xapi/statements",
+      headers: content.headers,
+      payload: [statement(), statement()],
+    });
+    const { cookie } = await logIn();
+    const form = await app.inject({
+      method: "GET",
+      url: "/ui/db-terminal?name=recent-statements",
+      headers: { cookie },
+    });
+    expect(form.statusCode).toBe(200);
+    expect(form.body).toContain('name="p.limit"');
+    expect(form.body).not.toMatch(/<textarea/); // no free-form SQL anywhere
+
+    const ran = await app.inject({
+      method: "GET",
+      url: "/ui/db-terminal?name=recent-statements&run=1&p.limit=1",
+      headers: { cookie },
+    });
+    expect(ran.body).toMatch(/1 row\(s\) in \d+ ms\./);
+    expect(ran.body).toContain("<th>verb</th>");
+
+    const csv = await app.inject({
+      method: "GET",
+      url: "/ui/db-terminal.csv?name=recent-statements&p.limit=5",
+      headers: { cookie },
+    });
+    expect(csv.headers["content-type"]).toMatch(/text\/csv/);
+    expect(csv.headers["content-disposition"]).toBe('attachment; filename="recent-statements.csv"');
+    const lines = csv.body.trim().split("\r\n");
+    expect(lines).toHaveLength(3);
+
+    const bad = await app.inject({
+      method: "GET",
+      url: "/ui/db-terminal?name=recent-statements&run=1&p.limit=5000",
+      headers: { cookie },
+    });
+    expect(bad.body).toContain('class="notice bad"');
+    expect(bad.body).toContain("params.limit");
+    const injected = await app.inject({
+      method: "GET",
+      url: `/ui/db-terminal?name=learner-flat-rows&run=1&p.email=${encodeURIComponent("x@example.com'; drop table users; --")}`,
+      headers: { cookie },
+    });
+    expect(injected.statusCode).toBe(200);
+    const [{ n }] = (await queryRows<{ n: number }>(
+      database.db,
+      sql`select count(*)::int as n from users`,
+    )) as [{ n: number }];
+    expect(n).toBe(0); // the table is still there (and empty, as seeded)
+    const unknown = await app.inject({
+      method: "GET",
+      url: "/ui/db-terminal.csv?name=drop-everything",
+      headers: { cookie },
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error).toBe("unknown_query");
+  });
+});
+
 describe("debug API", () => {
   it("serves the last statement (404 before any), raw JSON by id, recent completions, the reminder preview", async () => {
     expect(

@@ -1,0 +1,137 @@
+/**
+ * `/ui/db-terminal`: pick a prebuilt read-only query, fill its parameters, see a table, download
+ * it as CSV. Running a query changes nothing, so it is a GET (shareable links, no CSRF needed);
+ * there is no way to send SQL. With SQLPAD_URL set, the page also embeds that SQLPad/Superset.
+ */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { csrfToken } from "../auth/session.ts";
+import { executeSafeQuery, paramsFromForm, type QueryResult } from "../dbTerminal/executeSafeQuery.ts";
+import { getQueryDescriptors, type QueryDescriptor } from "../dbTerminal/queries.ts";
+import { AppError } from "../errors.ts";
+import { csvLine } from "../reports/csv.ts";
+import { type Html, html } from "./html.ts";
+import { page, table } from "./layout.ts";
+
+const Query = Type.Record(Type.String({ maxLength: 40 }), Type.String({ maxLength: 500 }));
+const PARAM_PREFIX = "p.";
+
+/** The `p.<name>` fields of the query string, as the form sent them. */
+function formParams(query: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(query)
+      .filter(([key]) => key.startsWith(PARAM_PREFIX))
+      .map(([key, value]) => [key.slice(PARAM_PREFIX.length), value]),
+  );
+}
+
+function paramInput(param: QueryDescriptor["params"][number], value: string | undefined): Html {
+  const id = `${PARAM_PREFIX}${param.name}`;
+  const label = html`<label for="${id}">${param.name}${param.required ? " *" : ""} <span class="muted">${param.description}</span></label>`;
+  if (param.type === "enum") {
+    return html`${label}<select id="${id}" name="${id}"><option value="">${param.required ? "choose" : "any"}</option>${(
+      param.values ?? []
+    ).map(
+      (option) =>
+        html`<option value="${option}" ${option === value ? html`selected` : ""}>${option}</option>`,
+    )}</select>`;
+  }
+  const type =
+    param.type === "integer"
+      ? "number"
+      : param.type === "date"
+        ? "date"
+        : param.type === "email"
+          ? "email"
+          : "text";
+  return html`${label}<input id="${id}" name="${id}" type="${type}" value="${value ?? (param.default === undefined ? "" : String(param.default))}"
+    ${param.min !== undefined ? html`min="${param.min}"` : ""} ${param.max !== undefined ? html`max="${param.max}"` : ""} maxlength="${param.maxLength ?? 200}" size="36">`;
+}
+
+export const dbTerminalPage: FastifyPluginAsyncTypebox = async (app) => {
+  const run = (name: string, form: Record<string, string>) =>
+    executeSafeQuery(app.deps.database.db, name, paramsFromForm(name, form), {
+      publicBaseUrl: app.deps.config.publicBaseUrl,
+    });
+
+  app.get(
+    "/ui/db-terminal",
+    { config: { auth: "admin" }, schema: { hide: true, querystring: Query } },
+    async (request, reply) => {
+      const { config, signingSecret } = app.deps;
+      const queries = getQueryDescriptors();
+      const chosen = queries.find((query) => query.name === request.query.name) ?? queries[0]!;
+      const values = formParams(request.query);
+      let result: Html = html``;
+      if (request.query.run) {
+        try {
+          const output: QueryResult = await run(chosen.name, values);
+          const csvLink = new URLSearchParams({
+            name: chosen.name,
+            ...Object.fromEntries(Object.entries(values).map(([k, v]) => [`${PARAM_PREFIX}${k}`, v])),
+          });
+          result = html`<p class="muted">${output.rows.length} row(s) in ${output.ms.toFixed(0)} ms${output.truncated ? html` <strong>(truncated: refine the parameters)</strong>` : ""}.
+          <a href="/ui/db-terminal.csv?${csvLink.toString()}">Download CSV</a></p>${table(output.columns, output.rows)}`;
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          result = html`<div class="notice bad"><strong>${error.message}</strong>${
+            error.details?.length
+              ? html`<ul>${error.details.map((detail) => html`<li>${detail.field}: ${detail.message}</li>`)}</ul>`
+              : ""
+          }</div>`;
+        }
+      }
+      const body = html`<div class="panel">
+<form method="get" action="/ui/db-terminal">
+  <label for="name">Query</label>
+  <select id="name" name="name">${queries.map((query) => html`<option value="${query.name}" ${query.name === chosen.name ? html`selected` : ""}>${query.title}</option>`)}</select>
+  <button type="submit" class="secondary">Choose</button>
+</form>
+<form method="get" action="/ui/db-terminal">
+  <input type="hidden" name="name" value="${chosen.name}"><input type="hidden" name="run" value="1">
+  <p>${chosen.description}</p>
+  ${chosen.params.map((param) => paramInput(param, values[param.name]))}
+  <p><button type="submit">Run</button></p>
+</form></div>
+<p class="muted">Only these named, read-only queries run here: each in a read-only transaction with a 5 s statement timeout and at most 1,000 rows. There is no free-form SQL.</p>
+${result}
+${
+  config.sqlpadUrl
+    ? html`<h2>SQLPad</h2><p class="notice">This SQLPad/Superset must connect with a <strong>read-only</strong> database role (the compose file creates one): anything it can run, its users can run.</p>
+<iframe src="${config.sqlpadUrl}" title="SQLPad" style="width: 100%; height: 36rem; border: 1px solid #dfe3ea; border-radius: 8px"></iframe>`
+    : ""
+}`;
+      return reply.type("text/html; charset=utf-8").send(
+        page("DB terminal", body, {
+          csrf: csrfToken(signingSecret, request.adminHolder!),
+          active: "/ui/db-terminal",
+        }),
+      );
+    },
+  );
+
+  app.get(
+    "/ui/db-terminal.csv",
+    { config: { auth: "admin" }, schema: { hide: true, querystring: Query } },
+    async (request, reply) => {
+      const name = request.query.name ?? "";
+      const output = await run(name, formParams(request.query));
+      const lines = [
+        csvLine(output.columns),
+        ...output.rows.map((row) =>
+          csvLine(
+            row.map((cell) =>
+              cell === null || typeof cell !== "object"
+                ? (cell as string | number | boolean | null)
+                : JSON.stringify(cell),
+            ),
+          ),
+        ),
+      ];
+      return reply
+        .type("text/csv; charset=utf-8")
+        .header("content-disposition", `attachment; filename="${name.replace(/[^\w-]/g, "_")}.csv"`)
+        .send(lines.join(""));
+    },
+  );
+};
