@@ -1,5 +1,5 @@
 /** The admin area's page frame: navigation, a small stylesheet, readable on a phone. */
-import { type Html, html, raw } from "./html.ts";
+import { Html, html, raw } from "./html.ts";
 
 export interface PageOptions {
   /** The CSRF token for this page's forms (absent on the login page). */
@@ -77,11 +77,13 @@ export function table(columns: string[], rows: unknown[][], options: { numeric?:
   const cell = (value: unknown) =>
     value === null || value === undefined
       ? html`<span class="muted">—</span>`
-      : value instanceof Date
-        ? value.toISOString()
-        : typeof value === "object"
-          ? JSON.stringify(value)
-          : String(value);
+      : value instanceof Html
+        ? value
+        : value instanceof Date
+          ? value.toISOString()
+          : typeof value === "object"
+            ? JSON.stringify(value)
+            : String(value);
   return html`<div class="scroll"><table><thead><tr>${columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
 <tbody>${rows.length === 0 ? html`<tr><td colspan="${columns.length}" class="muted">nothing yet</td></tr>` : ""}${rows.map(
     (row) =>

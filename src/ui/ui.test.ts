@@ -240,6 +240,7 @@ describe("pages", () => {
     const listing = await app.inject({ method: "GET", url: "/ui/admin/keys", headers: { cookie } });
     expect(listing.body).toContain(key);
     expect(listing.body).not.toContain(secret);
+    expect(listing.body).toMatch(/<form method="post" action="\/ui\/admin\/keys\/revoke"/); // a form, not escaped text
 
     const revoked = await app.inject({
       method: "POST",
