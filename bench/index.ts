@@ -5,9 +5,14 @@
 import { benchIngest } from "./ingest.ts";
 import { printTable, writeResults } from "./lib.ts";
 import { benchReminders } from "./reminders.ts";
+import { benchReports } from "./reports.ts";
 
 const BENCHES = {
   ingest: { title: "Ingestion (api + worker + PostgreSQL + Redis on one machine)", run: benchIngest },
+  reports: {
+    title: "Report queries (100,000 learners, 100 cohorts, 1,000,000 flat statements)",
+    run: benchReports,
+  },
   reminders: {
     title: "Reminder planning (100,000 learners, 100 cohorts, 1,000,000 flat statements)",
     run: benchReminders,

@@ -59,7 +59,7 @@ describe("migrate on PostgreSQL", () => {
       "users_avatar_format",
       "lessons_cohort_id_activity_id_key",
       "notifications_user_id_lesson_id_channel_key",
-      "statements_flat_completions_idx",
+      "statements_flat_completion_cover_idx",
       "statements_flat_statement_id_statements_raw_id_fk",
     ]) {
       expect(names).toContain(name);

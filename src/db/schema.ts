@@ -154,8 +154,9 @@ export const statementsFlat = pgTable(
     index("statements_flat_object_id_idx").on(t.objectId),
     index("statements_flat_timestamp_idx").on(t.timestamp),
     index("statements_flat_stored_idx").on(t.stored),
-    index("statements_flat_completions_idx")
-      .on(t.objectId, t.actorMbox, t.actorAccountName)
+    /** Lets the report and reminder queries read a lesson's completions from the index alone. */
+    index("statements_flat_completion_cover_idx")
+      .on(t.objectId, t.userId, t.actorMbox, t.actorAccountHomepage, t.actorAccountName, t.timestamp)
       .where(sql`${t.isCompletion} and not ${t.voided}`),
   ],
 );

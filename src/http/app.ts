@@ -23,6 +23,7 @@ import { debugQueryRoutes } from "../routes/debug/query.ts";
 import { debugRoutes } from "../routes/debug/routes.ts";
 import { healthRoutes } from "../routes/health.ts";
 import { lessonRoutes } from "../routes/lessons/routes.ts";
+import { reportRoutes } from "../routes/reports/routes.ts";
 import { signupRoutes } from "../routes/signup/routes.ts";
 import { taskRoutes } from "../routes/tasks/routes.ts";
 import { unsubscribeRoutes } from "../routes/unsubscribe/routes.ts";
@@ -163,6 +164,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(xapiRoutes);
   await app.register(unsubscribeRoutes);
   await app.register(taskRoutes);
+  await app.register(reportRoutes);
   await app.register(debugRoutes);
   await app.register(debugQueryRoutes);
   await app.register(uiRoutes);

@@ -7,7 +7,7 @@
  * `=HYPERLINK("http://evil.example", "click")`) reaches these files. Such a text cell is written
  * with a leading `'`, which spreadsheets treat as "this is text" (OWASP's advice). Numbers,
  * booleans and dates are written as they are: a negative score stays `-0.5`, not `'-0.5`.
- * Strings are never given a UTF-8 BOM; the response says `charset=utf-8`.
+ * No byte-order mark is written: the response says `charset=utf-8`.
  */
 
 export type CsvValue = string | number | boolean | null | undefined;

@@ -1,0 +1,2 @@
+DROP INDEX "statements_flat_completions_idx";--> statement-breakpoint
+CREATE INDEX "statements_flat_completion_cover_idx" ON "statements_flat" USING btree ("object_id","user_id","actor_mbox","actor_account_homepage","actor_account_name","timestamp") WHERE "statements_flat"."is_completion" and not "statements_flat"."voided";
