@@ -10,6 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config.ts";
+import { ContractError, readContracts, updateContractStatus } from "./contracts/contracts.ts";
 import { DirLockedError } from "./db/dirLock.ts";
 import { SchemaError } from "./db/migrate.ts";
 import { CONSUMER_GROUP, STATEMENT_STREAM } from "./etl/stream.ts";
@@ -18,6 +19,7 @@ import { startApi } from "./services/api.ts";
 import { startBanner } from "./services/banner.ts";
 import { startSweeper, startWorker } from "./services/etl.ts";
 import { createRunner, runTaskNow, TASKS, type TaskName } from "./services/jobs.ts";
+import { startMetricsServer } from "./services/metricsServer.ts";
 import { sweepProgress } from "./services/runTask.ts";
 import { runTaskOnServer, writeServerFile } from "./services/serverFile.ts";
 
@@ -29,6 +31,9 @@ Commands:
   worker         consume the Redis stream and flatten statements (ETL_MODE=streaming; needs REDIS_URL)
   scheduler      run the scheduled tasks: the sweep every INCREMENTAL_ETL_INTERVAL, reminders hourly
   migrate        apply pending database migrations and exit
+  contract set-status MODULE STATUS
+                 set a plan module's contract status (planned, in_progress, done)
+  contract list  the plan modules and their status
   run-task NAME  run one task now and print what it did; NAME is one of:
                    incremental-etl   flatten every stored statement that has no flat row yet
                    daily-reminders   plan (and send) the reminders due at --at (default: now)
@@ -80,6 +85,14 @@ function onShutdown(runtime: Runtime, stopFns: (() => Promise<void>)[]): void {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
+/** With METRICS_PORT set, this role also serves GET /metrics there (no auth: a private network). */
+async function metricsListener(config: ReturnType<typeof loadConfig>): Promise<(() => Promise<void>)[]> {
+  if (!config.metricsPort) return [];
+  const server = await startMetricsServer(config.metricsPort, config.host);
+  process.stdout.write(`cohort-lrs: metrics at ${server.url}\n`);
+  return [server.stop];
+}
+
 async function runServer(role: "all" | "api"): Promise<void> {
   const config = loadConfig();
   const runtime = await startRuntime(config, { migrate: role === "all" });
@@ -107,7 +120,12 @@ async function runServer(role: "all" | "api"): Promise<void> {
   });
   const serverFile =
     runtime.database.kind === "pglite" ? writeServerFile(config.dataDir, api.url) : undefined;
-  onShutdown(runtime, [api.stop, ...stops, async () => serverFile?.remove()]);
+  onShutdown(runtime, [
+    api.stop,
+    ...stops,
+    async () => serverFile?.remove(),
+    ...(await metricsListener(config)),
+  ]);
   process.stdout.write(startBanner(role, api.url, runtime));
 }
 
@@ -117,7 +135,7 @@ async function runWorker(): Promise<void> {
     throw new ConfigError("REDIS_URL", "the worker consumes the Redis stream; set REDIS_URL");
   const runtime = await startRuntime(config, { migrate: false, secrets: false });
   const worker = await startWorker(runtime);
-  onShutdown(runtime, [() => worker.stop()]);
+  onShutdown(runtime, [() => worker.stop(), ...(await metricsListener(config))]);
   process.stdout.write(
     `cohort-lrs: role worker consuming ${STATEMENT_STREAM} as ${worker.consumerName} (group ${CONSUMER_GROUP})\n`,
   );
@@ -128,7 +146,7 @@ async function runScheduler(): Promise<void> {
   const runtime = await startRuntime(config, { migrate: false, secrets: false });
   const runner = createRunner(runtime, { scheduled: ["incremental-etl", "daily-reminders"] });
   await runner.start();
-  onShutdown(runtime, [() => runner.stop()]);
+  onShutdown(runtime, [() => runner.stop(), ...(await metricsListener(config))]);
   process.stdout.write(
     `cohort-lrs: role scheduler on ${runner.description}: incremental-etl every ${config.incrementalEtlIntervalMs / 1000} s, ` +
       `daily-reminders hourly (REMINDER_HOUR ${config.reminderHour}, mail: ${runtime.email.description})\n`,
@@ -176,6 +194,33 @@ async function runOneTask(
   }
 }
 
+function runContract(args: string[]): void {
+  const [action, module, status] = args;
+  if (action === "list") {
+    const { contracts, problems } = readContracts();
+    for (const { contract } of contracts)
+      process.stdout.write(
+        `${contract.module.padEnd(6)} ${contract.status.padEnd(11)} ${contract.title ?? ""}\n`,
+      );
+    for (const problem of problems) process.stdout.write(`invalid: ${problem.file}: ${problem.problem}\n`);
+    if (problems.length) process.exitCode = 1;
+    return;
+  }
+  if (action !== "set-status" || !module || !status) {
+    fail(
+      "usage: cohort-lrs contract set-status MODULE STATUS (e.g. a.04 done), or cohort-lrs contract list",
+      EXIT_USAGE,
+    );
+  }
+  try {
+    const updated = updateContractStatus(module, status);
+    process.stdout.write(`${updated.module}: ${updated.status}\n`);
+  } catch (error) {
+    if (error instanceof ContractError) fail(error.message, EXIT_USAGE);
+    throw error;
+  }
+}
+
 async function runMigrate(): Promise<void> {
   const config = loadConfig();
   const runtime = await startRuntime(config, { migrate: true, secrets: false, migrateOnly: true });
@@ -209,7 +254,7 @@ export async function main(argv: string[]): Promise<void> {
     if (command === undefined && !parsed.values.help) process.exitCode = EXIT_USAGE;
     return;
   }
-  const maxArgs = command === "run-task" ? 1 : 0;
+  const maxArgs = command === "run-task" ? 1 : command === "contract" ? 3 : 0;
   if (rest.length > maxArgs) fail(`unexpected argument "${rest[maxArgs]}"\n\n${USAGE}`, EXIT_USAGE);
   try {
     switch (command) {
@@ -222,6 +267,8 @@ export async function main(argv: string[]): Promise<void> {
         return await runScheduler();
       case "migrate":
         return await runMigrate();
+      case "contract":
+        return runContract(rest);
       case "run-task":
         return await runOneTask(rest[0], {
           ...(typeof parsed.values.at === "string" ? { at: parsed.values.at } : {}),

@@ -81,6 +81,8 @@ describe("loadConfig", () => {
     [{ BODY_LIMIT: "1tb" }, "BODY_LIMIT", "size"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL", "must be one of"],
     [{ TRUST_PROXY: "maybe" }, "TRUST_PROXY", "must be true, false"],
+    [{ METRICS_PORT: "abc" }, "METRICS_PORT", "whole number"],
+    [{ APP_SECRET: "short" }, "APP_SECRET", "at least 32"],
   ])("rejects %o naming %s", (env, variable, fragment) => {
     const error = errorOf(env);
     expect(error.variable).toBe(variable);

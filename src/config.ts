@@ -58,6 +58,11 @@ export interface Config {
    * a number of proxy hops, or a comma-separated list of proxy addresses/CIDRs. Default false.
    */
   trustProxy: boolean | number | string;
+  /**
+   * A port on which every role serves GET /metrics without authentication (for Prometheus on a
+   * private network); undefined: only the api's admin-authenticated /metrics.
+   */
+  metricsPort: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -280,5 +285,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       "info",
     ),
     trustProxy: trustProxy(env, "TRUST_PROXY"),
+    metricsPort:
+      read(env, "METRICS_PORT") === undefined ? undefined : integer(env, "METRICS_PORT", 0, 1, 65535),
   });
 }

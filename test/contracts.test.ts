@@ -1,67 +1,242 @@
 /**
- * The orchestrator contracts stay true: each is valid against the schema, there is one per plan
- * module, the files of started modules exist, and every `done` module's endpoints are registered
- * in the app as built by createApp().
+ * The orchestrator contracts: the real ones are valid and true (every `done` module's endpoints
+ * are registered in the app createApp() builds, its files exist), readContracts reports a bad file
+ * instead of crashing, updateContractStatus round-trips, and the progress API says all of it.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { Ajv2020 } from "ajv/dist/2020.js";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CONTRACTS_DIR,
+  ContractError,
+  checkProgress,
+  readContracts,
+  updateContractStatus,
+} from "../src/contracts/contracts.ts";
+import { readTestReport } from "../src/contracts/testReport.ts";
 import type { App } from "../src/http/app.ts";
-import { buildApp } from "./helpers/app.ts";
+import { adminHeaders, buildApp } from "./helpers/app.ts";
+import { runCli } from "./helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const DIR = `${ROOT}orchestrator_contracts/`;
 const MODULES = ["a.01", "a.02", "a.03", "a.04", "a.05", "a.05b", "a.06", "a.07", "a.07b", "a.07c", "a.08"];
-
-interface Contract {
-  module: string;
-  allowed_files: string[];
-  required_endpoints: string[];
-  status: "planned" | "in_progress" | "done";
-}
-
-const contracts = readdirSync(DIR)
-  .filter((file) => file.endsWith(".json") && file !== "contract_schema.json")
-  .map((file) => ({ file, contract: JSON.parse(readFileSync(`${DIR}${file}`, "utf8")) as Contract }));
 
 let database: TestDatabase;
 let app: App;
+const reportFile = path.join(mkdtempSync(path.join(tmpdir(), "cohort-lrs-report-")), "test-report.json");
+
 beforeAll(async () => {
   database = await createTestDatabase();
   app = await buildApp(database);
+  app.deps.testReportFile = reportFile;
 });
 afterAll(async () => {
   await app.close();
   await database.drop();
 });
 
-describe("orchestrator_contracts/", () => {
-  it("holds one valid contract per plan module, named after it", () => {
-    const validate = new Ajv2020({ allErrors: true }).compile(
-      JSON.parse(readFileSync(`${DIR}contract_schema.json`, "utf8")),
-    );
-    for (const { file, contract } of contracts) {
-      expect(validate(contract), `${file}: ${JSON.stringify(validate.errors)}`).toBe(true);
-      expect(file).toBe(`${contract.module}.json`);
-    }
+/** A copy of the real contracts to change freely. */
+function contractsCopy(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "cohort-lrs-contracts-"));
+  cpSync(CONTRACTS_DIR, dir, { recursive: true });
+  return dir;
+}
+
+describe("the real contracts", () => {
+  it("are one valid contract per plan module", () => {
+    const { contracts, problems } = readContracts();
+    expect(problems).toEqual([]);
     expect(contracts.map(({ contract }) => contract.module).sort()).toEqual([...MODULES].sort());
   });
 
-  it("lists only existing files for modules that have started", () => {
-    for (const { contract } of contracts.filter(({ contract }) => contract.status !== "planned")) {
-      for (const file of contract.allowed_files)
-        expect(existsSync(`${ROOT}${file}`), `${contract.module}: ${file}`).toBe(true);
+  it("are true: every done module's endpoints are registered and its files exist", () => {
+    const { contracts } = readContracts();
+    const registered = new Set(app.routeTable.map((route) => `${route.method} ${route.url}`));
+    const progress = checkProgress(contracts, registered);
+    for (const module of progress.filter((m) => m.status === "done")) {
+      expect(module.problems, module.module).toEqual([]);
+    }
+    for (const module of progress.filter((m) => m.status !== "planned")) {
+      expect(
+        module.files.filter((f) => !f.exists),
+        module.module,
+      ).toEqual([]);
     }
   });
+});
 
-  it("registers every endpoint of every done module", () => {
-    const registered = new Set(app.routeTable.map((route) => `${route.method} ${route.url}`));
-    for (const { contract } of contracts.filter(({ contract }) => contract.status === "done")) {
-      for (const endpoint of contract.required_endpoints) {
-        expect(registered.has(endpoint), `${contract.module}: ${endpoint}`).toBe(true);
-      }
+describe("readContracts", () => {
+  it("reports an invalid file with its path and the rule it breaks, and reads the rest", () => {
+    const dir = contractsCopy();
+    const broken = JSON.parse(readFileSync(path.join(dir, "a.04.json"), "utf8"));
+    writeFileSync(path.join(dir, "a.04.json"), JSON.stringify({ ...broken, status: "finished", agent: "" }));
+    writeFileSync(path.join(dir, "a.99.json"), "{ not json");
+    const { contracts, problems } = readContracts(dir);
+    expect(contracts).toHaveLength(MODULES.length - 1);
+    expect(problems).toContainEqual({
+      file: expect.stringContaining("a.04.json"),
+      problem: "/status must be equal to one of the allowed values (planned, in_progress, done)",
+    });
+    expect(problems).toContainEqual({
+      file: expect.stringContaining("a.04.json"),
+      problem: "/agent must NOT have fewer than 1 characters",
+    });
+    expect(problems).toContainEqual({
+      file: expect.stringContaining("a.99.json"),
+      problem: expect.stringMatching(/^not valid JSON/),
+    });
+  });
+});
+
+describe("updateContractStatus", () => {
+  it("changes the status and keeps the rest of the file", () => {
+    const dir = contractsCopy();
+    const before = JSON.parse(readFileSync(path.join(dir, "a.05.json"), "utf8"));
+    const updated = updateContractStatus("a.05", "in_progress", dir);
+    expect(updated.status).toBe("in_progress");
+    const after = JSON.parse(readFileSync(path.join(dir, "a.05.json"), "utf8"));
+    expect(after).toEqual({ ...before, status: "in_progress" });
+    updateContractStatus("a.05", before.status, dir);
+    expect(JSON.parse(readFileSync(path.join(dir, "a.05.json"), "utf8"))).toEqual(before);
+  });
+
+  it("refuses an unknown module or status, changing nothing", () => {
+    const dir = contractsCopy();
+    const before = readFileSync(path.join(dir, "a.05.json"), "utf8");
+    expect(() => updateContractStatus("a.05", "finished", dir)).toThrow(ContractError);
+    expect(() => updateContractStatus("a.42", "done", dir)).toThrow(/no contract for module "a.42"/);
+    expect(() => updateContractStatus("../package", "done", dir)).toThrow(ContractError);
+    expect(readFileSync(path.join(dir, "a.05.json"), "utf8")).toBe(before);
+  });
+
+  it("is what `cohort-lrs contract set-status` calls", async () => {
+    const usage = await runCli(["contract", "set-status", "a.05", "finished"], {});
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("status must be one of planned, in_progress, done");
+    const list = await runCli(["contract", "list"], {});
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^a\.01 +done +Project scaffold$/m);
+  });
+});
+
+describe("the progress API", () => {
+  it("lists every module with its status and live checks", async () => {
+    const response = await app.inject({ method: "GET", url: "/api/debug/progress", headers: adminHeaders });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body.modules.map((m: { module: string }) => m.module).sort()).toEqual([...MODULES].sort());
+    const a03 = body.modules.find((m: { module: string }) => m.module === "a.03");
+    expect(a03).toMatchObject({ status: "done", flagged: false });
+    expect(a03.endpoints).toContainEqual({ endpoint: "POST /api/signup", registered: true });
+    expect(body.summary.flagged).toBe(0);
+    expect(body.invalid).toEqual([]);
+  });
+
+  it("flags a done module whose endpoint is not registered", () => {
+    const { contracts } = readContracts();
+    const registered = new Set(
+      app.routeTable.filter((route) => route.url !== "/api/signup").map((r) => `${r.method} ${r.url}`),
+    );
+    const a03 = checkProgress(contracts, registered).find((m) => m.module === "a.03")!;
+    expect(a03.flagged).toBe(true);
+    expect(a03.problems).toContain("endpoint not registered: POST /api/signup");
+  });
+
+  it("groups in-progress modules by agent", async () => {
+    const response = await app.inject({
+      method: "GET",
+      url: "/api/debug/active-agents",
+      headers: adminHeaders,
+    });
+    expect(response.statusCode).toBe(200);
+    const { contracts } = readContracts();
+    const inProgress = contracts
+      .filter(({ contract }) => contract.status === "in_progress")
+      .map(({ contract }) => contract.module);
+    const listed = response
+      .json()
+      .agents.flatMap((agent: { modules: { module: string }[] }) => agent.modules.map((m) => m.module));
+    expect(listed.sort()).toEqual(inProgress.sort());
+  });
+
+  it("serves the latest test report's summary, and 404 before there is one", async () => {
+    const missing = await app.inject({ method: "GET", url: "/api/debug/test-report", headers: adminHeaders });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().message).toContain("npm test");
+    const start = Date.parse("2026-03-02T10:00:00Z");
+    writeFileSync(
+      reportFile,
+      JSON.stringify({
+        numTotalTests: 3,
+        numPassedTests: 2,
+        numFailedTests: 1,
+        numPendingTests: 0,
+        startTime: start,
+        success: false,
+        testResults: [
+          {
+            name: "/repo/src/a.test.ts",
+            status: "passed",
+            endTime: start + 1_000,
+            assertionResults: [{ fullName: "a works", status: "passed" }],
+          },
+          {
+            name: "/repo/src/b.test.ts",
+            status: "failed",
+            endTime: start + 2_500,
+            assertionResults: [
+              { fullName: "b works", status: "passed" },
+              { fullName: "b breaks", status: "failed", failureMessages: ["boom"] },
+            ],
+          },
+        ],
+      }),
+    );
+    const response = await app.inject({
+      method: "GET",
+      url: "/api/debug/test-report",
+      headers: adminHeaders,
+    });
+    expect(response.json()).toEqual({
+      when: "2026-03-02T10:00:02.500Z",
+      success: false,
+      durationMs: 2_500,
+      totals: { tests: 3, passed: 2, failed: 1, skipped: 0, files: 2 },
+      failuresByFile: [{ file: expect.stringMatching(/b\.test\.ts$/), failed: 1, tests: ["b breaks"] }],
+    });
+    expect(readTestReport(reportFile)?.success).toBe(false);
+  });
+
+  it("renders the same on the progress page, linked from every admin page", async () => {
+    const page = await app.inject({ method: "GET", url: "/ui/progress", headers: adminHeaders });
+    expect(page.statusCode).toBe(200);
+    for (const module of MODULES) expect(page.body).toContain(`<td class="">${module}</td>`);
+    const dashboard = await app.inject({ method: "GET", url: "/ui", headers: adminHeaders });
+    expect(dashboard.body).toContain('href="/ui/progress"');
+  });
+});
+
+describe("metrics", () => {
+  it("serves Prometheus text to the admin: requests by route and status, and the pipeline's counters", async () => {
+    await app.inject({ method: "GET", url: "/health" });
+    expect((await app.inject({ method: "GET", url: "/metrics" })).statusCode).toBe(401);
+    const response = await app.inject({ method: "GET", url: "/metrics", headers: adminHeaders });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers["content-type"]).toMatch(/^text\/plain/);
+    expect(response.body).toMatch(
+      /cohort_lrs_http_requests_total\{method="GET",route="\/health",status="200"\} \d+/,
+    );
+    expect(response.body).toContain("cohort_lrs_http_request_duration_seconds_bucket");
+    for (const name of [
+      "cohort_lrs_statements_ingested_total",
+      "cohort_lrs_stream_publish_failures_total",
+      "cohort_lrs_rows_flattened_total",
+      "cohort_lrs_sweep_runs_total",
+      "cohort_lrs_job_attempts_total",
+      "cohort_lrs_process_resident_memory_bytes",
+    ]) {
+      expect(response.body).toContain(`# TYPE ${name}`);
     }
   });
 });

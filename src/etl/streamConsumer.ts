@@ -18,6 +18,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type Db, isDatabaseUnavailable } from "../db/client.ts";
 import { logTaskStatus } from "../jobs/taskStatus.ts";
+import { metrics } from "../metrics.ts";
 import type { StoredStatement } from "../xapi/validateStatement.ts";
 import { validateStatement } from "../xapi/validateStatement.ts";
 import { type FlatRow, type FlattenContext, flattenStatement } from "./flattenStatement.ts";
@@ -225,6 +226,7 @@ export class StreamConsumer {
         return writeFlatRows(tx, rows, context.publicBaseUrl);
       });
       this.stats.flattened += written;
+      metrics.rowsFlattened.inc({ path: "stream" }, written);
     } catch (error) {
       // An outage: back off and retry the same entries (they stay pending, unacknowledged).
       if (isDatabaseUnavailable(error)) throw error;

@@ -27,6 +27,7 @@ export async function sweepOnce(
     });
     const { failures, ...counts } = result;
     metrics.rowsFlattened.inc({ path: "sweep" }, result.flattened);
+    metrics.sweepRuns.inc({ outcome: failures.length ? "failed" : "succeeded" });
     await logTaskStatus(
       deps.db,
       SWEEP_TASK,
@@ -43,6 +44,7 @@ export async function sweepOnce(
     );
     return result;
   } catch (error) {
+    metrics.sweepRuns.inc({ outcome: "failed" });
     await logTaskStatus(
       deps.db,
       SWEEP_TASK,

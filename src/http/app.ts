@@ -19,6 +19,8 @@ import type { Database } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { loggerOptions } from "../logger.ts";
 import { type EmailClient, emailClientFor } from "../mail/emailClient.ts";
+import { metrics, registerStreamGauges, registry } from "../metrics.ts";
+import { progressRoutes } from "../routes/debug/progress.ts";
 import { debugQueryRoutes } from "../routes/debug/query.ts";
 import { debugRoutes } from "../routes/debug/routes.ts";
 import { healthRoutes } from "../routes/health.ts";
@@ -51,6 +53,8 @@ export interface AppDeps {
   signingSecret: string;
   /** Where this process sends mail (test reminders); default: from the configuration. */
   email?: EmailClient;
+  /** The test report `/api/debug/test-report` reads; default reports/test-report.json. */
+  testReportFile?: string;
   /** Runs a task now (`POST /api/tasks/:name/run`); absent where the process runs no tasks. */
   runTask?: (name: TaskName, request: TaskRequest) => Promise<TaskReport>;
 }
@@ -105,6 +109,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  app.addHook("onResponse", async (request, reply) => {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? "(unmatched)",
+      status: String(reply.statusCode),
+    };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
 
   const verifier = new CredentialVerifier(deps.database.db);
   app.decorate("credentialVerifier", verifier);
@@ -156,6 +169,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
 
+  if (deps.redis) registerStreamGauges(deps.redis);
+  app.get(
+    "/metrics",
+    {
+      config: { auth: "admin" },
+      schema: { tags: ["health"], summary: "Prometheus metrics of this process (text format)" },
+    },
+    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+  );
   app.get("/openapi.json", { config: { auth: "public" }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes);
   await app.register(signupRoutes);
@@ -167,6 +189,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(reportRoutes);
   await app.register(debugRoutes);
   await app.register(debugQueryRoutes);
+  await app.register(progressRoutes);
   await app.register(uiRoutes);
   return app;
 }

@@ -72,6 +72,7 @@ export const JOBS = {
     async perform({ db, log, config }) {
       const { failures, ...result } = await runIncrementalEtl(db, flattenContext(config), { log });
       metrics.rowsFlattened.inc({ path: "sweep" }, result.flattened);
+      metrics.sweepRuns.inc({ outcome: failures.length ? "failed" : "succeeded" });
       return { ...result, ...(failures.length ? { failures: failures.slice(0, 20) } : {}) };
     },
   }),

@@ -15,6 +15,7 @@ export const NAV = [
   ["/ui/test-etl-incremental", "Incremental ETL"],
   ["/ui/test-reminders", "Reminders"],
   ["/ui/admin/keys", "xAPI keys"],
+  ["/ui/progress", "Progress"],
 ] as const;
 
 const STYLE = raw(`

@@ -6,6 +6,7 @@ import { dbTerminalPage } from "./dbTerminalPage.ts";
 import { etlPages } from "./etlPages.ts";
 import { keysPage } from "./keysPage.ts";
 import { loginRoutes, requireCsrf } from "./login.ts";
+import { progressPage } from "./progressPage.ts";
 import { reminderPage } from "./reminderPage.ts";
 
 export const uiRoutes: FastifyPluginAsync = async (app) => {
@@ -17,4 +18,5 @@ export const uiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(reminderPage);
   await app.register(keysPage);
   await app.register(dbTerminalPage);
+  await app.register(progressPage);
 };
