@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 #
 # The cohort-lrs image: one image for every role, chosen by the command
-# (`docker run cohort-lrs api`, `... migrate`; DESIGN §2).
+# (`docker run cohort-lrs api`, `... worker`, `... scheduler`, `... migrate`; DESIGN §2).
+# No secret is baked in: configuration comes from the environment at run time (.env.example).
 
 # --- build: compile src/ to dist/ (needs the dev dependencies: TypeScript and the types) ---
 FROM node:24-slim AS build
@@ -14,7 +15,7 @@ COPY src ./src
 RUN npm run build
 
 # --- runtime: production dependencies and the compiled code only ---
-FROM node:24-slim
+FROM node:24-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 COPY package.json package-lock.json ./
@@ -23,6 +24,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # SQL migrations, read at run time from dist/db/migrate.js as ../../drizzle/.
 COPY drizzle ./drizzle
+# The plan modules' contracts, read by /api/debug/progress from the package root (/app).
+COPY orchestrator_contracts ./orchestrator_contracts
 COPY bin ./bin
 # Embedded data, generated secrets and the mail outbox. Created here so a fresh named volume
 # mounted on /data starts out owned by `node`.

@@ -3,7 +3,7 @@
  * are registered in the app createApp() builds, its files exist), readContracts reports a bad file
  * instead of crashing, updateContractStatus round-trips, and the progress API says all of it.
  */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -141,6 +141,32 @@ describe("the progress API", () => {
     const a03 = checkProgress(contracts, registered).find((m) => m.module === "a.03")!;
     expect(a03.flagged).toBe(true);
     expect(a03.problems).toContain("endpoint not registered: POST /api/signup");
+  });
+
+  it("in a build (compiled dist/, no src/), checks compiled files and does not count development ones", () => {
+    const build = mkdtempSync(path.join(tmpdir(), "cohort-lrs-build-"));
+    mkdirSync(path.join(build, "dist", "routes", "signup"), { recursive: true });
+    writeFileSync(path.join(build, "dist", "routes", "signup", "routes.js"), "");
+    const contract = {
+      module: "a.03",
+      agent: "x",
+      allowed_files: [
+        "src/routes/signup/routes.ts",
+        "src/commands/signUp.ts",
+        "src/routes/signup/signup.test.ts",
+        "test/cli.test.ts",
+      ],
+      required_endpoints: [],
+      status: "done" as const,
+    };
+    const [checked] = checkProgress([{ file: "a.03.json", contract }], new Set(), build);
+    expect(checked!.files).toEqual([
+      { file: "src/routes/signup/routes.ts", exists: true },
+      { file: "src/commands/signUp.ts", exists: false },
+      { file: "src/routes/signup/signup.test.ts", exists: null },
+      { file: "test/cli.test.ts", exists: null },
+    ]);
+    expect(checked!.problems).toEqual(["file missing: src/commands/signUp.ts"]);
   });
 
   it("groups in-progress modules by agent", async () => {

@@ -113,6 +113,21 @@ export function updateContractStatus(module: string, status: string, dir = CONTR
   return updated;
 }
 
+/**
+ * Whether a contract's file is there. In a build (the container image: compiled `dist/`, no
+ * `src/`), a source file counts when its compiled counterpart exists, and development files
+ * (tests, benchmarks, tooling) are not part of it: null, never "missing".
+ */
+function fileExists(root: string, file: string): boolean | null {
+  if (existsSync(path.join(root, file))) return true;
+  if (existsSync(path.join(root, "src"))) return false;
+  if (file.startsWith("src/") && !file.endsWith(".test.ts")) {
+    return existsSync(path.join(root, "dist", file.slice("src/".length).replace(/\.ts$/, ".js")));
+  }
+  const shipped = ["bin/", "drizzle/", "orchestrator_contracts/", "package.json", "Dockerfile"];
+  return shipped.some((prefix) => file === prefix || file.startsWith(prefix)) ? false : null;
+}
+
 export interface ModuleProgress {
   module: string;
   title: string | undefined;
@@ -120,7 +135,8 @@ export interface ModuleProgress {
   status: ContractStatus;
   notes: string | undefined;
   endpoints: { endpoint: string; registered: boolean }[];
-  files: { file: string; exists: boolean }[];
+  /** `exists` is null for a development file (tests, benchmarks) that a build does not ship. */
+  files: { file: string; exists: boolean | null }[];
   /** A `done` module whose endpoints or files are not all there. */
   flagged: boolean;
   problems: string[];
@@ -137,10 +153,10 @@ export function checkProgress(
       endpoint,
       registered: registered.has(endpoint),
     }));
-    const files = contract.allowed_files.map((file) => ({ file, exists: existsSync(path.join(root, file)) }));
+    const files = contract.allowed_files.map((file) => ({ file, exists: fileExists(root, file) }));
     const problems = [
       ...endpoints.filter((e) => !e.registered).map((e) => `endpoint not registered: ${e.endpoint}`),
-      ...files.filter((f) => !f.exists).map((f) => `file missing: ${f.file}`),
+      ...files.filter((f) => f.exists === false).map((f) => `file missing: ${f.file}`),
     ];
     return {
       module: contract.module,

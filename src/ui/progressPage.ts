@@ -33,7 +33,7 @@ ${table(
     m.agent,
     m.status,
     `${m.endpoints.filter((e) => e.registered).length}/${m.endpoints.length}`,
-    `${m.files.filter((f) => f.exists).length}/${m.files.length}`,
+    `${m.files.filter((f) => f.exists).length}/${m.files.filter((f) => f.exists !== null).length}`,
     m.flagged
       ? html`<span class="bad">flagged: ${m.problems.join("; ")}</span>`
       : m.problems.length

@@ -18,7 +18,12 @@ export const ModuleProgress = Type.Object({
   status: Status,
   notes: Type.Optional(Type.String()),
   endpoints: Type.Array(Type.Object({ endpoint: Type.String(), registered: Type.Boolean() })),
-  files: Type.Array(Type.Object({ file: Type.String(), exists: Type.Boolean() })),
+  files: Type.Array(
+    Type.Object({
+      file: Type.String(),
+      exists: Type.Union([Type.Boolean(), Type.Null()], { description: "null: not part of this build" }),
+    }),
+  ),
   flagged: Type.Boolean({ description: "done, but an endpoint is not registered or a file is missing" }),
   problems: Type.Array(Type.String()),
 });
