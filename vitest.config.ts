@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // Fault tests kill real processes; they run on their own: npm run test:faults.
+    exclude: ["test/faults/**", "node_modules/**"],
     globalSetup: ["test/globalSetup.ts"],
     // Two cores: two test files at a time, each on its own database.
     maxWorkers: 2,

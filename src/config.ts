@@ -63,6 +63,8 @@ export interface Config {
    * private network); undefined: only the api's admin-authenticated /metrics.
    */
   metricsPort: number | undefined;
+  /** How long a stream entry stays pending before another worker reclaims it (a dead worker's). Default 30 s. */
+  workerClaimIdleMs: number;
 }
 
 export class ConfigError extends Error {
@@ -285,6 +287,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       "info",
     ),
     trustProxy: trustProxy(env, "TRUST_PROXY"),
+    workerClaimIdleMs: duration(env, "WORKER_CLAIM_IDLE", 30_000, 1_000, 3_600_000),
     metricsPort:
       read(env, "METRICS_PORT") === undefined ? undefined : integer(env, "METRICS_PORT", 0, 1, 65535),
   });

@@ -88,13 +88,18 @@ export class StreamConsumer {
 
   /** Creates the consumer group if needed (reading the stream from its start) and starts consuming. */
   async start(): Promise<void> {
+    await this.ensureGroup();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Creates the consumer group (reading the stream from its start) unless it exists. */
+  private async ensureGroup(): Promise<void> {
     try {
       await this.deps.redis.xgroup("CREATE", this.stream, this.group, "0", "MKSTREAM");
     } catch (error) {
       if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
     }
-    this.running = true;
-    this.loop = this.run();
   }
 
   /** Stops after the batch in hand is committed and acknowledged. */
@@ -126,6 +131,8 @@ export class StreamConsumer {
       } catch (error) {
         backoffMs = Math.min(backoffMs ? backoffMs * 2 : 250, 10_000);
         log.warn({ err: error, backoffMs }, "stream consumer error; backing off");
+        // Redis came back without its data (no persistence): the group is gone; make it again.
+        if (String((error as Error).message).includes("NOGROUP")) await this.ensureGroup().catch(() => {});
         readPendingFirst = true; // retry what we hold before reading anything new
         await new Promise((resolve) => setTimeout(resolve, backoffMs));
       }

@@ -25,7 +25,7 @@ export async function startWorker(runtime: Runtime, options: ConsumerOptions = {
       log: runtime.log.child({ role: "worker" }),
       context: flattenContext(runtime.config),
     },
-    options,
+    { claimIdleMs: runtime.config.workerClaimIdleMs, ...options },
   );
   await consumer.start();
   const stop = consumer.stop.bind(consumer);

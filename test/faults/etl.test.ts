@@ -1,0 +1,223 @@
+/**
+ * Faults in the ingestion pipeline, with real processes: the roles run as `cohort-lrs` child
+ * processes, Redis is a private redis-server this file may kill. Every test posts statements with
+ * known ids and then checks, by id, that every acknowledged statement is stored once and
+ * flattened once.
+ */
+import { sql } from "drizzle-orm";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { queryRows } from "../../src/db/client.ts";
+import { type Server, startServer } from "../helpers/cli.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { waitFor } from "../helpers/redis.ts";
+import { basic } from "../helpers/xapi.ts";
+import { dataDir, freePort, type PrivateRedis, postStatements, privateRedis } from "./harness.ts";
+
+const KEY = "faults-content";
+const SECRET = "faults-content-secret-0123";
+const headers = { authorization: basic(KEY, SECRET), "x-experience-api-version": "1.0.3" };
+
+let database: TestDatabase;
+let redis: PrivateRedis;
+let processes: Server[] = [];
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: database.url,
+    REDIS_URL: redis.url,
+    DATA_DIR: dataDir(),
+    PORT: "0",
+    LOG_LEVEL: "warn",
+    PUBLIC_PEM: KEY,
+    SECRET_PEM: SECRET,
+    APP_SECRET: "faults-app-secret-0123456789-abcdefghijklmn",
+    WORKER_CLAIM_IDLE: "2s",
+    ...extra,
+  };
+}
+
+async function role(
+  name: "api" | "worker" | "scheduler",
+  extra: Record<string, string> = {},
+): Promise<Server> {
+  const ready = name === "api" ? undefined : new RegExp(`role ${name}`);
+  const server = await startServer([name], env(extra), 60_000, ...(ready ? [ready] : []));
+  processes.push(server);
+  return server;
+}
+
+function kill9(server: Server): Promise<void> {
+  const exited = new Promise<void>((resolve) => server.child.once("exit", () => resolve()));
+  server.child.kill("SIGKILL");
+  processes = processes.filter((p) => p !== server);
+  return exited;
+}
+
+/** How many of `ids` are in `table`, and how many rows the table has in all. */
+async function present(
+  table: "statements_raw" | "statements_flat",
+  ids: string[],
+): Promise<{ found: number; total: number }> {
+  const column = table === "statements_raw" ? "id" : "statement_id";
+  const [row] = await queryRows<{ found: number; total: number }>(
+    database.db,
+    sql`select (select count(*)::int from ${sql.raw(table)}
+                where ${sql.raw(column)} in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)) as found,
+               (select count(*)::int from ${sql.raw(table)}) as total`,
+  );
+  return row!;
+}
+
+beforeEach(async () => {
+  database = await createTestDatabase();
+  redis = await privateRedis();
+});
+afterEach(async () => {
+  for (const server of processes.splice(0)) await server.stop();
+  await redis.stop();
+  await database.drop();
+});
+afterAll(async () => {
+  for (const server of processes.splice(0)) await server.stop();
+});
+
+describe("the worker killed in the middle of a stream", () => {
+  it("kill -9 during 100,000 statements, a new worker started: 0 lost, 0 duplicated", async () => {
+    const api = await role("api");
+    let worker = await role("worker");
+    let killed = false;
+    const posted = await postStatements(api.url, headers, {
+      batches: 200,
+      perBatch: 500,
+      concurrency: 4,
+      during: async (batch) => {
+        if (batch >= 60 && !killed) {
+          killed = true;
+          await kill9(worker);
+          worker = await role("worker");
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    expect(posted.failed).toBe(0);
+    expect(posted.acknowledged).toHaveLength(100_000);
+    await waitFor(
+      async () => (await present("statements_flat", posted.acknowledged)).found === 100_000,
+      180_000,
+      "100,000 flat rows",
+    );
+    expect(await present("statements_raw", posted.acknowledged)).toEqual({ found: 100_000, total: 100_000 });
+    expect(await present("statements_flat", posted.acknowledged)).toEqual({ found: 100_000, total: 100_000 });
+  });
+
+  it("two workers in one group, one killed: the other takes over its entries", async () => {
+    const api = await role("api");
+    const [first] = [await role("worker"), await role("worker")];
+    let killed = false;
+    const posted = await postStatements(api.url, headers, {
+      batches: 60,
+      perBatch: 500,
+      concurrency: 4,
+      during: async (batch) => {
+        if (batch >= 20 && !killed) {
+          killed = true;
+          await kill9(first!);
+        }
+      },
+    });
+    expect(posted.acknowledged).toHaveLength(30_000);
+    await waitFor(
+      async () => (await present("statements_flat", posted.acknowledged)).found === 30_000,
+      120_000,
+      "30,000 flat rows",
+    );
+    expect(await present("statements_raw", posted.acknowledged)).toEqual({ found: 30_000, total: 30_000 });
+    expect(await present("statements_flat", posted.acknowledged)).toEqual({ found: 30_000, total: 30_000 });
+  });
+});
+
+describe("Redis killed during ingestion", () => {
+  it("stores every acknowledged statement, the sweep flattens what the stream missed, the worker reconnects", async () => {
+    const api = await role("api");
+    const metricsPort = await freePort();
+    await role("worker", { METRICS_PORT: String(metricsPort) });
+    await role("scheduler", { INCREMENTAL_ETL_INTERVAL: "2s" });
+    let phase = "up";
+    const posted = await postStatements(api.url, headers, {
+      batches: 60,
+      perBatch: 200,
+      concurrency: 3,
+      during: async (batch) => {
+        if (batch === 15 && phase === "up") {
+          phase = "down";
+          await redis.kill();
+        }
+        if (batch === 40 && phase === "down") {
+          phase = "back";
+          await redis.start();
+        }
+      },
+    });
+    expect(phase).toBe("back");
+    // Redis away never fails ingestion: the statements are in PostgreSQL before the 2xx.
+    expect(posted.failed).toBe(0);
+    expect(posted.acknowledged).toHaveLength(12_000);
+    expect(await present("statements_raw", posted.acknowledged)).toEqual({ found: 12_000, total: 12_000 });
+    await waitFor(
+      async () => (await present("statements_flat", posted.acknowledged)).found === 12_000,
+      120_000,
+      "12,000 flat rows",
+    );
+    expect(await present("statements_flat", posted.acknowledged)).toEqual({ found: 12_000, total: 12_000 });
+
+    // The worker is back on the stream by itself: new statements reach it, not only the sweep.
+    const streamed = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return Number(/cohort_lrs_rows_flattened_total\{path="stream"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const before = await streamed();
+    const after = await postStatements(api.url, headers, { batches: 5, perBatch: 100, concurrency: 1 });
+    await waitFor(
+      async () => (await streamed()) >= before + 500,
+      30_000,
+      "the worker flattening new statements",
+    );
+    expect(await present("statements_flat", after.acknowledged)).toMatchObject({ found: 500 });
+  });
+});
+
+describe("SIGTERM of the api under load", () => {
+  it("finishes in-flight requests, refuses new ones cleanly, exits 0, and stored what it acknowledged", async () => {
+    const api = await role("api", { REDIS_URL: "", ETL_MODE: "incremental" });
+    const exited = new Promise<number | null>((resolve) => api.child.once("exit", (code) => resolve(code)));
+    let stopped = false;
+    const load = postStatements(api.url, headers, {
+      batches: 400,
+      perBatch: 20,
+      concurrency: 16,
+      during: async (batch) => {
+        if (batch === 100 && !stopped) {
+          stopped = true;
+          api.child.kill("SIGTERM");
+        }
+      },
+    });
+    const [outcome, code] = await Promise.all([load, exited]);
+    processes = processes.filter((p) => p !== api);
+    expect(code).toBe(0);
+    expect(outcome.acknowledged.length).toBeGreaterThanOrEqual(100 * 20);
+    // Every answer was a success, a clean 503 while closing, a refused connection once closed, or a
+    // reset of an idle keep-alive connection that the server closed just as the client reused it.
+    for (const status of outcome.statuses.keys()) {
+      expect(["200", "503", "ECONNREFUSED", "ECONNRESET", "UND_ERR_SOCKET"]).toContain(status);
+    }
+    expect(await present("statements_raw", outcome.acknowledged)).toMatchObject({
+      found: outcome.acknowledged.length,
+    });
+    // No request was cut off half-way: what was not acknowledged was not stored either, so a
+    // client may safely send it again.
+    const unacknowledged = [...outcome.failedIds.values()].flat();
+    expect(await present("statements_raw", unacknowledged)).toMatchObject({ found: 0 });
+    expect((await present("statements_raw", [])).total).toBe(outcome.acknowledged.length);
+  });
+});

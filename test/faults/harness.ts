@@ -1,0 +1,164 @@
+/**
+ * Fault-test harness: private services that tests may kill (never the machine's shared ones),
+ * the roles as real child processes, and statements posted with known ids.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { statement } from "../helpers/xapi.ts";
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on("error", () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface PrivateRedis {
+  url: string;
+  /** SIGKILL, as a crash. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and directory (with what its append-only file kept). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A redis-server of the test's own, on a free port, with AOF on as in production. */
+export async function privateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "cohort-lrs-redis-"));
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        dir,
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+      ],
+      {
+        stdio: "ignore",
+      },
+    );
+    await waitForPort(port);
+  };
+  const stopWith = async (signal: NodeJS.Signals) => {
+    const current = child;
+    if (!current || current.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => current.once("exit", () => resolve()));
+    current.kill(signal);
+    await exited;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    kill: () => stopWith("SIGKILL"),
+    start,
+    stop: () => stopWith("SIGTERM"),
+  };
+}
+
+/** A statement with a known id. */
+export function knownStatement(id = randomUUID()): Record<string, unknown> {
+  return { ...(statement() as unknown as Record<string, unknown>), id };
+}
+
+export interface PostOutcome {
+  acknowledged: string[];
+  failed: number;
+  /** Ids of statements whose request failed, by how (status code or error code). */
+  failedIds: Map<string, string[]>;
+  statuses: Map<string, number>;
+}
+
+/**
+ * Posts `batches` of statements (known ids) with `concurrency` requests in flight, calling
+ * `during(batchNumber)` after each batch is answered. Returns the ids whose request got a 2xx.
+ */
+export async function postStatements(
+  url: string,
+  headers: Record<string, string>,
+  options: {
+    batches: number;
+    perBatch: number;
+    concurrency: number;
+    during?: (batch: number) => Promise<void> | void;
+  },
+): Promise<PostOutcome> {
+  const outcome: PostOutcome = { acknowledged: [], failed: 0, statuses: new Map(), failedIds: new Map() };
+  const failedWith = (key: string, ids: string[]) =>
+    outcome.failedIds.set(key, [...(outcome.failedIds.get(key) ?? []), ...ids]);
+  let next = 0;
+  const count = (key: string) => outcome.statuses.set(key, (outcome.statuses.get(key) ?? 0) + 1);
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      for (let batch = next++; batch < options.batches; batch = next++) {
+        const statements = Array.from({ length: options.perBatch }, () => knownStatement());
+        try {
+          const response = await fetch(`${url}/xapi/statements`, {
+            method: "POST",
+            headers: { ...headers, "content-type": "application/json" },
+            body: JSON.stringify(statements),
+            signal: AbortSignal.timeout(30_000),
+          });
+          count(String(response.status));
+          if (response.ok) outcome.acknowledged.push(...statements.map((s) => s.id as string));
+          else {
+            outcome.failed += 1;
+            failedWith(
+              String(response.status),
+              statements.map((s) => s.id as string),
+            );
+          }
+          await response.arrayBuffer();
+        } catch (error) {
+          const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+          count(code);
+          outcome.failed += 1;
+          failedWith(
+            code,
+            statements.map((s) => s.id as string),
+          );
+        }
+        await options.during?.(batch);
+      }
+    }),
+  );
+  return outcome;
+}
+
+export function dataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), "cohort-lrs-faults-"));
+}
