@@ -24,6 +24,8 @@ export interface TestSmtp {
   /** Recipients' RCPT attempts so far. */
   attempts: Map<string, number>;
   refuse: (recipient: string, attempt: number) => "transient" | "permanent" | undefined;
+  /** How long the server takes to accept each message (to keep sends in flight). Default 0. */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -33,9 +35,16 @@ export async function startSmtp(): Promise<TestSmtp> {
     received: [],
     attempts: new Map(),
     refuse: () => undefined,
+    delayMs: 0,
     close: async () => {},
   };
+  // A message is delivered only when its 250 reply can reach the sender (RFC 5321): one whose
+  // client is gone by then is not counted.
+  const closed = new Set<string>();
   const server = new SMTPServer({
+    onClose(session) {
+      closed.add(session.id);
+    },
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
     logger: false,
@@ -54,7 +63,12 @@ export async function startSmtp(): Promise<TestSmtp> {
     },
     onData(stream, session, callback) {
       simpleParser(stream).then(
-        (mail) => {
+        async (mail) => {
+          if (state.delayMs) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
+          if (closed.has(session.id)) {
+            callback(new Error("the client went away before the message was accepted"));
+            return;
+          }
           state.received.push({
             to: session.envelope.rcptTo.map((rcpt) => rcpt.address.toLowerCase()),
             subject: mail.subject ?? "",

@@ -1,0 +1,117 @@
+/**
+ * Reminder sending under faults, with real `scheduler` processes on a private Redis (BullMQ) and a
+ * real SMTP listener counting what arrives: a scheduler killed in the middle of a run and
+ * started again, and three schedulers at once. Each due email arrives exactly once.
+ */
+import { sql } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createLesson } from "../../src/commands/createLesson.ts";
+import { signUp } from "../../src/commands/signUp.ts";
+import { queryRows } from "../../src/db/client.ts";
+import { runCli, type Server, startServer } from "../helpers/cli.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { waitFor } from "../helpers/redis.ts";
+import { startSmtp, type TestSmtp } from "../helpers/smtp.ts";
+import { dataDir, type PrivateRedis, privateRedis } from "./harness.ts";
+
+const LEARNERS = 60;
+const AT = "2026-03-02T18:00:00Z";
+
+let database: TestDatabase;
+let redis: PrivateRedis;
+let smtp: TestSmtp;
+let schedulers: Server[] = [];
+
+function env(): Record<string, string> {
+  return {
+    DATABASE_URL: database.url,
+    REDIS_URL: redis.url,
+    SMTP_URL: smtp.url,
+    DATA_DIR: dataDir(),
+    LOG_LEVEL: "warn",
+    APP_SECRET: "faults-app-secret-0123456789-abcdefghijklmn",
+    REMINDER_HOUR: "18",
+    WORKER_CLAIM_IDLE: "2s",
+  };
+}
+
+async function scheduler(): Promise<Server> {
+  const server = await startServer(["scheduler"], env(), 60_000, /role scheduler/);
+  schedulers.push(server);
+  return server;
+}
+
+async function sentCount(): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(
+    database.db,
+    sql`select count(*)::int as n from notifications where status = 'sent'`,
+  );
+  return row!.n;
+}
+
+beforeEach(async () => {
+  database = await createTestDatabase();
+  redis = await privateRedis();
+  smtp = await startSmtp();
+  await createLesson(database.db, {
+    cohortId: "c1",
+    activityId: "https://lessons.example.com/day-1",
+    title: "Day 1",
+    lessonDate: "2026-03-02",
+  });
+  for (let i = 0; i < LEARNERS; i++) {
+    await signUp(database.db, {
+      name: `L${i}`,
+      email: `learner${i}@example.com`,
+      avatar: `learner${i}`,
+      cohortId: "c1",
+    });
+  }
+});
+afterEach(async () => {
+  for (const server of schedulers.splice(0)) await server.stop();
+  await smtp.close();
+  await redis.stop();
+  await database.drop();
+});
+
+/** Every learner got exactly one email. */
+function expectEachOnce(): void {
+  const recipients = smtp.received.map((mail) => mail.to[0]);
+  expect(recipients).toHaveLength(LEARNERS);
+  expect(new Set(recipients).size).toBe(LEARNERS);
+}
+
+describe("schedulers under faults", () => {
+  it("a scheduler killed in the middle of sending, then started again: each email once", async () => {
+    // The SMTP server answers slowly, so the kill lands while sends are in flight.
+    smtp.delayMs = 150;
+    const first = await scheduler();
+    const queued = await runCli(["run-task", "daily-reminders", "--at", AT], env());
+    expect(queued.code).toBe(0);
+    expect(queued.stdout).toContain(`${LEARNERS} new notification(s)`);
+    await waitFor(async () => smtp.received.length >= 10, 30_000, "some emails sent");
+    const exited = new Promise<void>((resolve) => first.child.once("exit", () => resolve()));
+    first.child.kill("SIGKILL");
+    await exited;
+    schedulers = schedulers.filter((s) => s !== first);
+    expect(smtp.received.length).toBeLessThan(LEARNERS);
+    await scheduler();
+    await waitFor(async () => (await sentCount()) === LEARNERS, 90_000, "every notification sent");
+    await new Promise((resolve) => setTimeout(resolve, 500)); // a duplicate would arrive now
+    expectEachOnce();
+  });
+
+  it("three schedulers at once: each email once", async () => {
+    await Promise.all([scheduler(), scheduler(), scheduler()]);
+    // Two operators run the tick at the same moment, too.
+    const runs = await Promise.all([
+      runCli(["run-task", "daily-reminders", "--at", AT], env()),
+      runCli(["run-task", "daily-reminders", "--at", AT], env()),
+    ]);
+    for (const run of runs) expect(run.code).toBe(0);
+    await waitFor(async () => (await sentCount()) === LEARNERS, 60_000, "every notification sent");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expectEachOnce();
+  });
+});
