@@ -162,3 +162,65 @@ export async function postStatements(
 export function dataDir(): string {
   return mkdtempSync(path.join(tmpdir(), "cohort-lrs-faults-"));
 }
+
+export interface PrivatePostgres {
+  url: string;
+  /** Fast shutdown, as an operator stopping the server: sessions are cut, the port closes. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/**
+ * A PostgreSQL server of the test's own (Debian's binaries, a fresh cluster in a temporary
+ * directory, a free port, trust auth), never the machine's shared one. As root it runs as the
+ * `postgres` user, since PostgreSQL refuses to run as root.
+ */
+export async function privatePostgres(): Promise<PrivatePostgres> {
+  const { readdirSync, chownSync, mkdirSync } = await import("node:fs");
+  const { execFileSync } = await import("node:child_process");
+  const versions = readdirSync("/usr/lib/postgresql").sort((a, b) => Number(b) - Number(a));
+  const bin = `/usr/lib/postgresql/${versions[0]}/bin`;
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "cohort-lrs-pg-"));
+  const data = path.join(dir, "data");
+  mkdirSync(data);
+  const asRoot = process.getuid?.() === 0;
+  const run = (command: string, args: string[]) =>
+    asRoot ? (["runuser", ["-u", "postgres", "--", command, ...args]] as const) : ([command, args] as const);
+  if (asRoot) {
+    const pgUser = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
+    const pgGroup = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
+    chownSync(dir, pgUser, pgGroup);
+    chownSync(data, pgUser, pgGroup);
+  }
+  const [initCommand, initArgs] = run(`${bin}/initdb`, [
+    "-D",
+    data,
+    "-A",
+    "trust",
+    "-U",
+    "postgres",
+    "--no-sync",
+  ]);
+  execFileSync(initCommand, initArgs, { stdio: "ignore" });
+  const pgCtl = (action: string[]) => {
+    const [command, args] = run(`${bin}/pg_ctl`, ["-D", data, "-w", "-t", "30", ...action]);
+    execFileSync(command, args, { stdio: "ignore" });
+  };
+  const start = async () => {
+    pgCtl([
+      "-o",
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      "-l",
+      path.join(dir, "log"),
+      "start",
+    ]);
+    await waitForPort(port);
+  };
+  await start();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => pgCtl(["-m", "fast", "stop"]),
+    start,
+  };
+}
