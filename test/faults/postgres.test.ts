@@ -80,7 +80,9 @@ describe("PostgreSQL stopped during ingestion", () => {
     }
     const ready = await fetch(`${api.url}/health/ready`);
     expect(ready.status).toBe(503);
-    expect(((await ready.json()) as { checks: { database: string } }).checks.database).toMatch(/^unreachable/);
+    expect(((await ready.json()) as { checks: { database: string } }).checks.database).toMatch(
+      /^unreachable/,
+    );
 
     await postgres.start();
     let after = await post(api.url);
