@@ -16,6 +16,7 @@
  * `to_char` so both drivers give the same text.
  */
 import { type SQL, sql } from "drizzle-orm";
+import { completedCtes } from "../reminders/getIncompleteUsers.ts";
 
 export type ParamType = "string" | "integer" | "date" | "uuid" | "enum" | "email";
 
@@ -94,31 +95,6 @@ const cohortIdParam = (required: boolean): ParamDescriptor => ({
   description: required ? "the cohort" : "only this cohort",
 });
 
-/**
- * `completions` and `completed` CTEs over a CTE named `lesson_set` (id, cohort_id, activity_id):
- * the (user, lesson) pairs completed by DESIGN §6, the same rule as `getIncompleteUsers`. The
- * object is the lesson's activity, the statement is a completion and not voided, and the actor
- * is a learner of the lesson's cohort by `user_id`, mailbox or account.
- */
-function completedCtes(context: QueryContext): SQL {
-  return sql`
-    completions as (
-      select l.id as lesson_id, l.cohort_id, f.user_id, f.actor_mbox, f.actor_account_homepage, f.actor_account_name
-      from lesson_set l
-      join statements_flat f on f.object_id = l.activity_id and f.is_completion and not f.voided
-    ),
-    completed as (
-      select c.user_id, c.lesson_id from completions c where c.user_id is not null
-      union
-      select u.id, c.lesson_id from completions c
-      join users u on u.cohort_id = c.cohort_id and c.actor_mbox = 'mailto:' || u.email
-      union
-      select u.id, c.lesson_id from completions c
-      join users u on u.cohort_id = c.cohort_id and c.actor_account_name = u.avatar
-      where c.actor_account_homepage = ${context.publicBaseUrl}::text
-    )`;
-}
-
 const PREBUILT_QUERIES: readonly PrebuiltQuery[] = [
   {
     name: "recent-statements",
@@ -190,7 +166,7 @@ const PREBUILT_QUERIES: readonly PrebuiltQuery[] = [
         where cohort_id = ${p.cohortId}::text
           and (${p.lessonDate}::date is null or lesson_date = ${p.lessonDate}::date)
       ),
-      ${completedCtes(context)}
+      ${completedCtes(sql.raw("lesson_set"), context.publicBaseUrl)}
       select l.id as lesson_id, to_char(l.lesson_date, 'YYYY-MM-DD') as lesson_date, l.title, l.activity_id,
         count(u.id)::int as learners,
         (count(u.id) filter (where c.user_id is not null))::int as completed,
@@ -217,7 +193,7 @@ const PREBUILT_QUERIES: readonly PrebuiltQuery[] = [
         where lesson_date = ${p.date}::date
           and (${p.cohortId}::text is null or cohort_id = ${p.cohortId}::text)
       ),
-      ${completedCtes(context)}
+      ${completedCtes(sql.raw("lesson_set"), context.publicBaseUrl)}
       select l.cohort_id, to_char(l.lesson_date, 'YYYY-MM-DD') as lesson_date, l.id as lesson_id,
         l.title as lesson_title, u.id as user_id, u.avatar, u.email, u.name, u.timezone, u.reminders_enabled
       from lesson_set l
