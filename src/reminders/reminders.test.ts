@@ -128,8 +128,11 @@ function inProcess(scheduled: ("daily-reminders" | "incremental-etl")[] = []) {
   return runner;
 }
 
-/** Plans the tick at `at` (as run-task does) and sends through `runner`, waiting for the sends. */
-async function tick(at: Date, runner = inProcess()) {
+/**
+ * Runs the daily-reminders job through `runner` and waits for its sends: for the instant `at`
+ * (as run-task does), or without one, as the hourly schedule does (catching up missed hours).
+ */
+async function tick(at?: Date, runner = inProcess()) {
   const result = await runAttempt(
     {
       ...context,
@@ -137,7 +140,7 @@ async function tick(at: Date, runner = inProcess()) {
       enqueueBulk: (n, jobs) => runner.enqueueBulk(n, jobs),
     },
     DAILY_REMINDERS,
-    { at: at.toISOString() },
+    at ? { at: at.toISOString() } : {},
     { number: 1, max: 1, final: true },
     randomUUID(),
   );
@@ -393,18 +396,7 @@ describe("lost send jobs", () => {
     await planReminders(database.db, { reminderHour: 18, publicBaseUrl: BASE_URL }, SIX_PM_UTC); // …and then the process died
     await database.db.execute(sql`update notifications set created_at = now() - interval '11 minutes'`);
     const runner = inProcess();
-    const result = await runAttempt(
-      {
-        ...context,
-        enqueue: (n, d, o) => runner.enqueue(n, d, o),
-        enqueueBulk: (n, jobs) => runner.enqueueBulk(n, jobs),
-      },
-      DAILY_REMINDERS,
-      {},
-      { number: 1, max: 1, final: true },
-      randomUUID(),
-    );
-    await runner.drain();
+    const result = await tick(undefined, runner);
     expect(result).toMatchObject({ detail: { staleRequeued: 1 } });
     expect(smtp.received.map((mail) => mail.to[0])).toEqual(["stuck@example.com"]);
   });
@@ -476,33 +468,11 @@ describe("catching up missed ticks", () => {
       insert into task_status (task_name, run_id, status, detail, finished_at)
       values ('daily-reminders', 'earlier', 'succeeded', ${JSON.stringify({ hour: threeHoursAgo.toISOString() })}::jsonb, now())`);
     const runner = inProcess();
-    const result = await runAttempt(
-      {
-        ...context,
-        enqueue: (n, d, o) => runner.enqueue(n, d, o),
-        enqueueBulk: (n, jobs) => runner.enqueueBulk(n, jobs),
-      },
-      DAILY_REMINDERS,
-      {},
-      { number: 1, max: 1, final: true },
-      randomUUID(),
-    );
-    await runner.drain();
+    const result = await tick(undefined, runner);
     expect(result).toMatchObject({ outcome: "succeeded", detail: { hours: 3 } });
     expect(smtp.received.map((mail) => mail.to[0])).toEqual(["missed@example.com"]);
     // The next scheduled tick has nothing left to catch up.
-    const again = await runAttempt(
-      {
-        ...context,
-        enqueue: (n, d, o) => runner.enqueue(n, d, o),
-        enqueueBulk: (n, jobs) => runner.enqueueBulk(n, jobs),
-      },
-      DAILY_REMINDERS,
-      {},
-      { number: 1, max: 1, final: true },
-      randomUUID(),
-    );
-    await runner.drain();
+    const again = await tick(undefined, runner);
     expect(again).toMatchObject({ detail: { hours: 0 } });
     expect(smtp.received).toHaveLength(1);
   });
