@@ -19,6 +19,7 @@ import { runAttempt } from "../src/jobs/runAttempt.ts";
 import { outboxEmailClient } from "../src/mail/emailClient.ts";
 import { getIncompleteUsers } from "../src/reminders/getIncompleteUsers.ts";
 import type { Row } from "./lib.ts";
+import { seedReportData } from "./reports.ts";
 
 const ADMIN_URL =
   process.env.BENCH_DATABASE_URL ??
@@ -27,7 +28,6 @@ const ADMIN_URL =
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 100_000);
 const COHORTS = 100;
-const LESSONS_PER_COHORT = 10;
 const BASE_URL = "http://localhost:8080";
 const TODAY = "2026-03-02";
 
@@ -53,34 +53,7 @@ export async function benchReminders(): Promise<{ rows: Row[]; results: Record<s
       `reminders: seeding ${LEARNERS.toLocaleString("en-US")} learners and their statements…\n`,
     );
     const seedStarted = Date.now();
-    await db.execute(sql`
-      insert into users (name, email, avatar, cohort_id, timezone)
-      select 'Learner ' || n, 'learner' || n || '@example.com', 'learner' || n, 'c' || lpad((n % ${COHORTS})::text, 3, '0'), 'UTC'
-      from generate_series(1, ${LEARNERS}) n`);
-    await db.execute(sql`
-      insert into lessons (cohort_id, activity_id, title, url, lesson_date)
-      select 'c' || lpad(c::text, 3, '0'), 'https://lessons.example.com/c' || c || '/day-' || d, 'Day ' || d,
-             'https://lessons.example.com/c' || c || '/day-' || d, ${TODAY}::date - (${LESSONS_PER_COHORT} - 1 - d)
-      from generate_series(0, ${COHORTS - 1}) c, generate_series(0, ${LESSONS_PER_COHORT - 1}) d`);
-    // Ten statements per learner, one per lesson of the cohort: a completion for most, an
-    // "attempted" otherwise; for today's lesson half the learners have completed.
-    await db.execute(sql`
-      insert into statements_raw (id, payload, stored)
-      select gen_random_uuid(), jsonb_build_object('n', n, 'd', d), now()
-      from generate_series(1, ${LEARNERS}) n, generate_series(0, ${LESSONS_PER_COHORT - 1}) d`);
-    await db.execute(sql`
-      insert into statements_flat (statement_id, actor_mbox, user_id, verb_id, object_id, object_type,
-                                   "timestamp", stored, is_completion, voided)
-      select r.id, 'mailto:learner' || (r.payload->>'n') || '@example.com', u.id,
-             case when c.done then 'http://adlnet.gov/expapi/verbs/completed' else 'http://adlnet.gov/expapi/verbs/attempted' end,
-             'https://lessons.example.com/c' || ((r.payload->>'n')::int % ${COHORTS}) || '/day-' || (r.payload->>'d'),
-             'Activity', now(), now(), c.done, false
-      from statements_raw r
-      join users u on u.email = 'learner' || (r.payload->>'n') || '@example.com'
-      cross join lateral (select case when (r.payload->>'d')::int = ${LESSONS_PER_COHORT - 1}
-                                      then (r.payload->>'n')::int % 2 = 0
-                                      else (r.payload->>'n')::int % 7 <> 0 end as done) c`);
-    await db.execute(sql`analyze`);
+    await seedReportData(db, LEARNERS);
     const seedSeconds = (Date.now() - seedStarted) / 1000;
     const [{ flat } = { flat: 0 }] = await queryRows<{ flat: number }>(
       db,

@@ -52,7 +52,7 @@ async function admin(query: string): Promise<void> {
 const cohortName = (c: number) => `c${String(c).padStart(3, "0")}`;
 
 /**
- * Learners, lessons and flat statements as in bench/reminders.ts (one statement per learner and
+ * The benchmarks' data (reports and reminder planning): learners, lessons and flat statements (one statement per learner and
  * lesson of their cohort: a completion for 6 in 7, an "attempted" otherwise; today's lesson
  * completed by half of each cohort), with a `timestamp` on the lesson's day and a score on each
  * completion.

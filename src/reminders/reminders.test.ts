@@ -12,21 +12,17 @@ import { buildApp, SIGNING_SECRET, testConfig } from "../../test/helpers/app.ts"
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../test/helpers/db.ts";
 import { createTestRedis, type TestRedis, waitFor } from "../../test/helpers/redis.ts";
 import { startSmtp, type TestSmtp } from "../../test/helpers/smtp.ts";
-import { statement } from "../../test/helpers/xapi.ts";
+import { recordStatements, statement } from "../../test/helpers/xapi.ts";
 import { TEST_REDIS_URL } from "../../test/services.ts";
 import { createLesson } from "../commands/createLesson.ts";
 import { signUp } from "../commands/signUp.ts";
-import { DEFAULT_COMPLETION_VERBS } from "../config.ts";
 import { queryRows } from "../db/client.ts";
-import { runIncrementalEtl } from "../etl/runIncrementalEtl.ts";
 import type { App } from "../http/app.ts";
 import { BullMqRunner } from "../jobs/bullmqRunner.ts";
 import { DAILY_REMINDERS, type JobServices } from "../jobs/definitions.ts";
 import { InProcessRunner } from "../jobs/inProcessRunner.ts";
 import { runAttempt } from "../jobs/runAttempt.ts";
 import { smtpEmailClient } from "../mail/emailClient.ts";
-import { prepareStatement } from "../xapi/prepareStatement.ts";
-import { storeStatements } from "../xapi/storeStatements.ts";
 import type { Statement } from "../xapi/validateStatement.ts";
 import { getIncompleteUsers } from "./getIncompleteUsers.ts";
 import { hoursToPlan, planReminders, reminderPreview } from "./plan.ts";
@@ -99,18 +95,7 @@ const lesson = (
   });
 
 /** Stores statements as the LRS would, then flattens them. */
-async function record(statements: Statement[]): Promise<string[]> {
-  const client = { credentialId: "", key: "k", name: "content", scopes: ["all"] };
-  const prepared = statements.map((s) =>
-    prepareStatement(s, { client, version: "1.0.3", stored: new Date(), publicBaseUrl: BASE_URL }),
-  );
-  await storeStatements(database.db, prepared, null);
-  await runIncrementalEtl(database.db, {
-    completionVerbs: new Set(DEFAULT_COMPLETION_VERBS),
-    publicBaseUrl: BASE_URL,
-  });
-  return prepared.map((s) => s.id);
-}
+const record = (statements: Statement[]) => recordStatements(database.db, statements, BASE_URL);
 
 const completes = (actor: Record<string, unknown>, activity = LESSON_IRI) =>
   statement({ actor, object: { id: activity }, result: { completion: true } });

@@ -1,8 +1,12 @@
 /** xAPI test helpers: credentials, headers and sample statements. */
 import { randomUUID } from "node:crypto";
 import { hashSecret } from "../../src/auth/secrets.ts";
+import { DEFAULT_COMPLETION_VERBS } from "../../src/config.ts";
 import type { Db } from "../../src/db/client.ts";
 import { apiCredentials } from "../../src/db/schema.ts";
+import { runIncrementalEtl } from "../../src/etl/runIncrementalEtl.ts";
+import { prepareStatement } from "../../src/xapi/prepareStatement.ts";
+import { storeStatements } from "../../src/xapi/storeStatements.ts";
 import type { Statement } from "../../src/xapi/validateStatement.ts";
 
 export interface TestCredential {
@@ -53,4 +57,19 @@ export function statement(overrides: Record<string, unknown> = {}): Statement {
     result: { completion: true, success: true, score: { scaled: 0.9 }, duration: "PT12M30S" },
     ...overrides,
   } as Statement;
+}
+
+/** Stores statements as the LRS would (without a credential), then flattens them; returns their ids. */
+export async function recordStatements(
+  db: Db,
+  statements: Statement[],
+  publicBaseUrl: string,
+): Promise<string[]> {
+  const client = { credentialId: "", key: "k", name: "content", scopes: ["all"] };
+  const prepared = statements.map((s) =>
+    prepareStatement(s, { client, version: "1.0.3", stored: new Date(), publicBaseUrl }),
+  );
+  await storeStatements(db, prepared, null);
+  await runIncrementalEtl(db, { completionVerbs: new Set(DEFAULT_COMPLETION_VERBS), publicBaseUrl });
+  return prepared.map((s) => s.id);
 }

@@ -8,12 +8,10 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminHeaders, buildApp } from "../../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/helpers/db.ts";
-import { statement } from "../../../test/helpers/xapi.ts";
+import { recordStatements, statement } from "../../../test/helpers/xapi.ts";
 import { createLesson } from "../../commands/createLesson.ts";
 import { signUp } from "../../commands/signUp.ts";
-import { DEFAULT_COMPLETION_VERBS } from "../../config.ts";
 import type { Lesson, User } from "../../db/schema.ts";
-import { runIncrementalEtl } from "../../etl/runIncrementalEtl.ts";
 import type { App } from "../../http/app.ts";
 import {
   type CompletionRow,
@@ -23,8 +21,6 @@ import {
   streamIncompleteLearners,
 } from "../../reports/completions.ts";
 import { csvField, csvLine } from "../../reports/csv.ts";
-import { prepareStatement } from "../../xapi/prepareStatement.ts";
-import { storeStatements } from "../../xapi/storeStatements.ts";
 import type { Statement } from "../../xapi/validateStatement.ts";
 import { wantsCsv } from "./routes.ts";
 
@@ -42,20 +38,8 @@ let day1: Lesson;
 let day2: Lesson;
 let onlyLesson: Lesson;
 
-/** The app with the reports registered (until app.ts registers them, then: `buildApp`). */
 /** Stores statements as the LRS would, then flattens them. */
-async function record(statements: Statement[]): Promise<string[]> {
-  const client = { credentialId: "", key: "k", name: "content", scopes: ["all"] };
-  const prepared = statements.map((s) =>
-    prepareStatement(s, { client, version: "1.0.3", stored: new Date(), publicBaseUrl: BASE_URL }),
-  );
-  await storeStatements(database.db, prepared, null);
-  await runIncrementalEtl(database.db, {
-    completionVerbs: new Set(DEFAULT_COMPLETION_VERBS),
-    publicBaseUrl: BASE_URL,
-  });
-  return prepared.map((s) => s.id);
-}
+const record = (statements: Statement[]) => recordStatements(database.db, statements, BASE_URL);
 
 const completes = (
   actor: Record<string, unknown>,
