@@ -6,6 +6,7 @@ import { benchIngest } from "./ingest.ts";
 import { printTable, writeResults } from "./lib.ts";
 import { benchReminders } from "./reminders.ts";
 import { benchReports } from "./reports.ts";
+import { benchSoak } from "./soak.ts";
 
 const BENCHES = {
   ingest: { title: "Ingestion (api + worker + PostgreSQL + Redis on one machine)", run: benchIngest },
@@ -16,6 +17,10 @@ const BENCHES = {
   reminders: {
     title: "Reminder planning (100,000 learners, 100 cohorts, 1,000,000 flat statements)",
     run: benchReminders,
+  },
+  soak: {
+    title: "Soak: mixed load on api + worker + scheduler (PostgreSQL, Redis, SMTP), SOAK_SECONDS long",
+    run: benchSoak,
   },
 } as const;
 

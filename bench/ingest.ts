@@ -15,10 +15,13 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { openPostgres, queryRows } from "../src/db/client.ts";
 import {
+  admin,
   BIN,
+  benchStatement,
   type Child,
   cpuSeconds,
   cpuSecondsOf,
+  databaseUrl,
   type LoadResult,
   load,
   type Row,
@@ -26,60 +29,17 @@ import {
   sampleRss,
   sleep,
   startChild,
+  xapiHeaders,
 } from "./lib.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const ADMIN_URL =
-  process.env.BENCH_DATABASE_URL ??
-  process.env.TEST_DATABASE_URL ??
-  "postgres://postgres@127.0.0.1:5432/postgres";
 const REDIS_URL = `${(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379").replace(/\/\d+$/, "")}/14`;
 const KEY = "bench-content";
 const SECRET = "bench-secret-0123456789";
 
-function benchStatement() {
-  return {
-    actor: {
-      objectType: "Agent",
-      name: "Learner",
-      mbox: `mailto:learner-${randomUUID().slice(0, 8)}@example.com`,
-    },
-    verb: { id: "http://adlnet.gov/expapi/verbs/completed", display: { "en-US": "completed" } },
-    object: {
-      objectType: "Activity",
-      id: "https://lessons.example.com/course/day-1",
-      definition: { name: { "en-US": "Day 1" }, type: "http://adlnet.gov/expapi/activities/lesson" },
-    },
-    result: {
-      completion: true,
-      success: true,
-      score: { scaled: 0.9, raw: 9, min: 0, max: 10 },
-      duration: "PT12M30S",
-    },
-    context: { registration: randomUUID(), platform: "bench" },
-  };
-}
-
 const single = JSON.stringify(benchStatement());
 const batch = JSON.stringify(Array.from({ length: 100 }, benchStatement));
-const headers = {
-  "content-type": "application/json",
-  authorization: `Basic ${Buffer.from(`${KEY}:${SECRET}`).toString("base64")}`,
-  "x-experience-api-version": "1.0.3",
-};
-
-function databaseUrl(name: string): string {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function admin(query: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  await client.query(query);
-  await client.end();
-}
+const headers = xapiHeaders(KEY, SECRET);
 
 /** The database floor: the same statements, multi-row INSERTs of 100 from 10 connections. */
 async function insertBaseline(url: string): Promise<number> {

@@ -1,15 +1,72 @@
 /** Shared pieces of the benchmarks: child processes, load, memory sampling, the report. */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import pg from "pg";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const BIN = `${ROOT}bin/cohort-lrs.js`;
 
+export const ADMIN_URL =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** Runs one statement on the server's maintenance database (create and drop the bench's own). */
+export async function admin(query: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  await client.query(query);
+  await client.end();
+}
+
+/** The URL of database `name` on the bench server. */
+export function databaseUrl(name: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A completed-lesson statement as content sends it, with a fresh actor and registration. */
+export function benchStatement() {
+  return {
+    actor: {
+      objectType: "Agent",
+      name: "Learner",
+      mbox: `mailto:learner-${randomUUID().slice(0, 8)}@example.com`,
+    },
+    verb: { id: "http://adlnet.gov/expapi/verbs/completed", display: { "en-US": "completed" } },
+    object: {
+      objectType: "Activity",
+      id: "https://lessons.example.com/course/day-1",
+      definition: { name: { "en-US": "Day 1" }, type: "http://adlnet.gov/expapi/activities/lesson" },
+    },
+    result: {
+      completion: true,
+      success: true,
+      score: { scaled: 0.9, raw: 9, min: 0, max: 10 },
+      duration: "PT12M30S",
+    },
+    context: { registration: randomUUID(), platform: "bench" },
+  };
+}
+
+/** Request headers of an xAPI client with credential `key`:`secret`. */
+export function xapiHeaders(key: string, secret: string): Record<string, string> {
+  return {
+    "content-type": "application/json",
+    authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString("base64")}`,
+    "x-experience-api-version": "1.0.3",
+  };
+}
+
 export interface Child {
   process: ChildProcess;
   url: string;
+  /** Error and fatal log lines (pino levels 50, 60) the child printed after it was ready. */
+  errorLines: string[];
   stop(): Promise<void>;
 }
 
@@ -37,12 +94,22 @@ export function startChild(
         clearTimeout(timer);
         child.stdout.off("data", onData);
         child.stderr.off("data", onData);
-        // Keep draining so a chatty child never blocks on a full pipe.
-        child.stdout.resume();
-        child.stderr.resume();
+        // Keep draining so a chatty child never blocks on a full pipe, and keep its errors.
+        const errorLines: string[] = [];
+        let partial = "";
+        const onLogs = (logs: Buffer) => {
+          const lines = (partial + logs.toString("utf8")).split("\n");
+          partial = lines.pop() ?? "";
+          for (const line of lines) {
+            if (/"level":(50|60)\b/.test(line) && errorLines.length < 1_000) errorLines.push(line);
+          }
+        };
+        child.stdout.on("data", onLogs);
+        child.stderr.on("data", onLogs);
         resolve({
           process: child,
           url: match[1] ?? "",
+          errorLines,
           stop: () => {
             child.kill("SIGTERM");
             return exited;

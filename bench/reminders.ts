@@ -8,7 +8,6 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
-import pg from "pg";
 import pino from "pino";
 import { loadConfig } from "../src/config.ts";
 import { openPostgres, queryRows } from "../src/db/client.ts";
@@ -18,32 +17,17 @@ import { DAILY_REMINDERS, type JobContext } from "../src/jobs/definitions.ts";
 import { runAttempt } from "../src/jobs/runAttempt.ts";
 import { outboxEmailClient } from "../src/mail/emailClient.ts";
 import { getIncompleteUsers } from "../src/reminders/getIncompleteUsers.ts";
-import type { Row } from "./lib.ts";
-import { seedReportData } from "./reports.ts";
+import { admin, databaseUrl, type Row } from "./lib.ts";
+import { COHORTS, seedReportData, TODAY } from "./reports.ts";
 
-const ADMIN_URL =
-  process.env.BENCH_DATABASE_URL ??
-  process.env.TEST_DATABASE_URL ??
-  "postgres://postgres@127.0.0.1:5432/postgres";
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 100_000);
-const COHORTS = 100;
 const BASE_URL = "http://localhost:8080";
-const TODAY = "2026-03-02";
-
-async function admin(query: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  await client.query(query);
-  await client.end();
-}
 
 export async function benchReminders(): Promise<{ rows: Row[]; results: Record<string, unknown> }> {
   const name = `cohort_lrs_bench_rem_${Date.now().toString(36)}`;
   await admin(`create database ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const database = openPostgres(url.toString());
+  const database = openPostgres(databaseUrl(name));
   const prefix = `cohort-lrs-bench-${randomUUID().slice(0, 8)}`;
   const redis = new Redis(REDIS_URL);
   try {

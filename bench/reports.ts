@@ -13,7 +13,6 @@
  * touching a cohort at all.
  */
 import { sql } from "drizzle-orm";
-import pg from "pg";
 import { type Db, openPostgres, queryRows } from "../src/db/client.ts";
 import { migrate } from "../src/db/migrate.ts";
 import type { Lesson } from "../src/db/schema.ts";
@@ -27,29 +26,20 @@ import {
   streamIncompleteLearners,
 } from "../src/reports/completions.ts";
 import { toCsv } from "../src/reports/csv.ts";
-import type { Row } from "./lib.ts";
+import { admin, databaseUrl, type Row } from "./lib.ts";
 
-const ADMIN_URL =
-  process.env.BENCH_DATABASE_URL ??
-  process.env.TEST_DATABASE_URL ??
-  "postgres://postgres@127.0.0.1:5432/postgres";
 const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 100_000);
-const COHORTS = 100;
-const LESSONS_PER_COHORT = 10;
+/** The seeded data's shape (seedReportData). */
+export const COHORTS = 100;
+export const LESSONS_PER_COHORT = 10;
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 const CSV_RUNS = 5;
 const BASE_URL = "http://localhost:8080";
-const TODAY = "2026-03-02";
+/** The day the seeded data calls today: its last lesson is due then. */
+export const TODAY = "2026-03-02";
 const TARGET_P95_MS = 50;
 
-async function admin(query: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  await client.query(query);
-  await client.end();
-}
-
-const cohortName = (c: number) => `c${String(c).padStart(3, "0")}`;
+export const cohortName = (c: number) => `c${String(c).padStart(3, "0")}`;
 
 /**
  * The benchmarks' data (reports and reminder planning): learners, lessons and flat statements (one statement per learner and
@@ -122,9 +112,7 @@ async function drain(chunks: AsyncIterable<string>): Promise<{ bytes: number; re
 export async function benchReports(): Promise<{ rows: Row[]; results: Record<string, unknown> }> {
   const name = `cohort_lrs_bench_rep_${Date.now().toString(36)}`;
   await admin(`create database ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const database = openPostgres(url.toString());
+  const database = openPostgres(databaseUrl(name));
   try {
     await migrate(database.db);
     const db = database.db;
