@@ -75,7 +75,12 @@ export function connectRedis(url: string, log: Logger): Redis {
 export async function startRuntime(config: Readonly<Config>, options: RuntimeOptions): Promise<Runtime> {
   const log = createLogger(config.logLevel);
   const database = await openDatabase(config, {
-    onPoolError: (error) => log.warn({ err: error }, "idle database connection failed"),
+    // The message and code only: pg-pool hangs the whole client object on the error.
+    onPoolError: (error) =>
+      log.warn(
+        { error: error.message, code: (error as { code?: string }).code },
+        "idle database connection failed",
+      ),
   });
   let redis: Redis | undefined;
   try {

@@ -92,6 +92,11 @@ export function openPostgres(connectionString: string, options: OpenOptions = {}
     application_name: "cohort-lrs",
   });
   pool.on("error", (error) => options.onPoolError?.(error));
+  // The pool listens for errors only on idle clients. A client checked out (held by a
+  // transaction between two of its queries) whose connection the server ends, as a restart of
+  // PostgreSQL does, would emit an 'error' nobody hears and crash the process. Heard here, the
+  // error reaches its holder as the failure of its next query, and the pool drops the client.
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   return {
     db,
@@ -186,7 +191,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
     if (
-      /timeout exceeded when trying to connect|Connection terminated|database did not answer/i.test(
+      /timeout exceeded when trying to connect|Connection terminated|database did not answer|encountered a connection error and is not queryable/i.test(
         current.message,
       )
     ) {
