@@ -65,6 +65,12 @@ export interface Config {
   metricsPort: number | undefined;
   /** How long a stream entry stays pending before another worker reclaims it (a dead worker's). Default 30 s. */
   workerClaimIdleMs: number;
+  /**
+   * How long a reminder being sent (`sending`) belongs to the attempt that claimed it; after that
+   * a process is presumed to have died mid-send and the reminder is sent again. Longer than the
+   * SMTP client's timeouts allow a send to take. Default 10 min.
+   */
+  reminderSendLeaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -288,6 +294,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ),
     trustProxy: trustProxy(env, "TRUST_PROXY"),
     workerClaimIdleMs: duration(env, "WORKER_CLAIM_IDLE", 30_000, 1_000, 3_600_000),
+    reminderSendLeaseMs: duration(env, "REMINDER_SEND_LEASE", 600_000, 5_000, 3_600_000),
     metricsPort:
       read(env, "METRICS_PORT") === undefined ? undefined : integer(env, "METRICS_PORT", 0, 1, 65535),
   });

@@ -28,7 +28,7 @@ export const metrics = {
   }),
   jobs: new Counter({
     name: "cohort_lrs_job_attempts_total",
-    help: "Background job attempts, by job and outcome (succeeded, retrying, failed)",
+    help: "Background job attempts, by job and outcome (succeeded, retrying, waiting, failed)",
     labelNames: ["job", "outcome"] as const,
     registers: [registry],
   }),

@@ -176,14 +176,22 @@ export const notifications = pgTable(
     attempts: integer("attempts").notNull().default(0),
     error: text("error"),
     createdAt: createdAt(),
+    /** When the latest attempt claimed the row (status `sending`): the start of its lease. */
+    attemptedAt: timestamp("attempted_at", { withTimezone: true, mode: "date" }),
     sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [
     /** A learner never gets two reminders for one lesson on one channel. */
     unique("notifications_user_id_lesson_id_channel_key").on(t.userId, t.lessonId, t.channel),
     check("notifications_channel_check", sql`${t.channel} in ('email')`),
-    /** `skipped`: the learner completed the lesson or opted out between planning and sending. */
-    check("notifications_status_check", sql`${t.status} in ('pending', 'sent', 'failed', 'skipped')`),
+    /**
+     * `sending`: an attempt is talking to the mail server (since `attempted_at`). `skipped`: the
+     * learner completed the lesson or opted out between planning and sending.
+     */
+    check(
+      "notifications_status_check",
+      sql`${t.status} in ('pending', 'sending', 'sent', 'failed', 'skipped')`,
+    ),
     index("notifications_lesson_id_idx").on(t.lessonId),
     index("notifications_status_idx").on(t.status, t.createdAt),
   ],

@@ -4,13 +4,22 @@
  * many replicas run, each tick is queued once and taken by one worker. Retries and exponential
  * backoff are BullMQ's; a job that gives up throws UnrecoverableError so it is not retried.
  */
-import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { JOBS, type JobContext, type JobData, type JobName, type JobServices } from "./definitions.ts";
 import { runAttempt } from "./runAttempt.ts";
 import type { JobRunner } from "./runner.ts";
 
 export const JOB_QUEUE = "cohort-lrs-jobs";
+
+/**
+ * A job id means "not twice while one is queued or running" (the JobRunner contract). That is
+ * BullMQ's deduplication id, not its job id: a job id also blocks adding the job again for as long
+ * as the finished job is kept, so a send that must be queued again (a lost job) would be dropped.
+ */
+function once(jobId: string | undefined): { deduplication?: { id: string } } {
+  return jobId ? { deduplication: { id: jobId } } : {};
+}
 
 export interface BullMqOptions {
   /** Jobs whose schedules this runner upserts. */
@@ -68,10 +77,7 @@ export class BullMqRunner implements JobRunner {
     data: JobData<N>,
     options: { jobId?: string } = {},
   ): Promise<void> {
-    await this.queue.add(name, data, {
-      ...this.jobOptions(name),
-      ...(options.jobId ? { jobId: options.jobId } : {}),
-    });
+    await this.queue.add(name, data, { ...this.jobOptions(name), ...once(options.jobId) });
   }
 
   async enqueueBulk<N extends JobName>(name: N, jobs: { data: JobData<N>; jobId?: string }[]): Promise<void> {
@@ -86,7 +92,7 @@ export class BullMqRunner implements JobRunner {
             chunk.map((job) => ({
               name,
               data: job.data,
-              opts: { ...options, ...(job.jobId ? { jobId: job.jobId } : {}) },
+              opts: { ...options, ...once(job.jobId) },
             })),
           ),
         ),
@@ -112,7 +118,7 @@ export class BullMqRunner implements JobRunner {
     };
     this.worker = new Worker(
       JOB_QUEUE,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         const name = job.name as JobName;
         if (!(name in JOBS)) throw new UnrecoverableError(`unknown job ${job.name}`);
         const max = job.opts.attempts ?? 1;
@@ -124,6 +130,11 @@ export class BullMqRunner implements JobRunner {
           { number, max, final: number >= max },
           String(job.id),
         );
+        if (result.outcome === "wait") {
+          // Back to the delayed set without using up an attempt (BullMQ's manual delay).
+          await job.moveToDelayed(Math.max(result.until.getTime(), Date.now() + 1_000), token);
+          throw new DelayedError();
+        }
         if (result.outcome === "retry") throw new Error(result.error);
         if (result.outcome === "failed") throw new UnrecoverableError(result.error);
         return result.detail;

@@ -10,7 +10,7 @@ import type { Db } from "../db/client.ts";
 import { runIncrementalEtl } from "../etl/runIncrementalEtl.ts";
 import type { EmailClient } from "../mail/emailClient.ts";
 import { metrics } from "../metrics.ts";
-import { hoursToPlan, lastPlannedHour, planReminders, stalePendingNotifications } from "../reminders/plan.ts";
+import { hoursToPlan, lastPlannedHour, planReminders, staleNotifications } from "../reminders/plan.ts";
 import { sendReminder } from "../reminders/sendReminder.ts";
 import { flattenContext } from "../services/etl.ts";
 
@@ -39,6 +39,19 @@ export interface Attempt {
 export class RetryLater extends Error {}
 /** Thrown by `perform()` when retrying cannot help; the job fails at once. */
 export class GiveUp extends Error {}
+/**
+ * Thrown by `perform()` when the job must wait for something that ends at a known time (another
+ * attempt's claim): the job runs again at `until`, and the wait does not use up an attempt.
+ */
+export class WaitUntil extends Error {
+  constructor(
+    readonly until: Date,
+    message: string,
+  ) {
+    super(message);
+    this.name = "WaitUntil";
+  }
+}
 
 export type Schedule = { cron: string } | { everyMs: number };
 
@@ -102,8 +115,9 @@ export const JOBS = {
         await context.enqueueBulk("send-reminder", tick.pendingIds.map(sendJob));
         queued += tick.pendingIds.length;
       }
-      // Sends whose job was lost (a crash between planning and queueing) are queued again.
-      const stale = data.at ? [] : await stalePendingNotifications(db);
+      // Sends whose job was lost (a crash between planning and queueing, or Redis losing its
+      // data) are queued again.
+      const stale = data.at ? [] : await staleNotifications(db, config.reminderSendLeaseMs);
       await context.enqueueBulk("send-reminder", stale.map(sendJob));
       const last = hours.at(-1)?.toISOString();
       return {
@@ -118,7 +132,10 @@ export const JOBS = {
     },
   }),
 
-  /** One reminder email (plan a.06: `send_daily_reminders`), retried with exponential backoff. */
+  /**
+   * One reminder email (plan a.06: `send_daily_reminders`), retried with exponential backoff. A
+   * job that finds another attempt's claim (a crashed process's, most likely) waits for it to end.
+   */
   "send-reminder": define<{ notificationId: string }>({
     attempts: 5,
     backoffMs: 2_000,
@@ -129,10 +146,17 @@ export const JOBS = {
           email: context.email,
           publicBaseUrl: context.config.publicBaseUrl,
           signingSecret: context.signingSecret,
+          sendLeaseMs: context.config.reminderSendLeaseMs,
         },
         data.notificationId,
         attempt.final,
       );
+      if (outcome.status === "in_flight") {
+        throw new WaitUntil(
+          new Date(outcome.leaseEndsAt),
+          `another attempt is sending it; its claim ends at ${outcome.leaseEndsAt}`,
+        );
+      }
       if (outcome.status === "retry") throw new RetryLater(outcome.error);
       if (outcome.status === "failed") throw new GiveUp(outcome.error);
       return { notificationId: data.notificationId, ...outcome };

@@ -108,7 +108,7 @@ export class InProcessRunner implements JobRunner {
       } finally {
         this.release();
       }
-      if (result.outcome !== "retry") {
+      if (result.outcome !== "retry" && result.outcome !== "wait") {
         const key =
           result.outcome === "failed"
             ? "failed"
@@ -120,7 +120,12 @@ export class InProcessRunner implements JobRunner {
         this.finished.set(name, counts);
         return;
       }
-      const delay = definition.backoffMs * 2 ** (number - 1) * (this.options.backoffScale ?? 1);
+      // Waiting for another attempt's claim to end does not use up an attempt.
+      if (result.outcome === "wait") number -= 1;
+      const delay =
+        result.outcome === "wait"
+          ? Math.max(result.until.getTime() - Date.now(), 1_000)
+          : definition.backoffMs * 2 ** (number - 1) * (this.options.backoffScale ?? 1);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           this.timers.delete(timer);

@@ -12,12 +12,15 @@ import {
   type JobData,
   type JobName,
   RetryLater,
+  WaitUntil,
 } from "./definitions.ts";
 import { logTaskStatus } from "./taskStatus.ts";
 
 export type AttemptResult =
   | { outcome: "succeeded"; detail: Record<string, unknown> }
   | { outcome: "retry"; error: string }
+  /** Run again at `until`; the attempt does not count (WaitUntil). */
+  | { outcome: "wait"; until: Date; error: string }
   | { outcome: "failed"; error: string };
 
 export async function runAttempt<N extends JobName>(
@@ -53,6 +56,15 @@ export async function runAttempt<N extends JobName>(
     return { outcome: "succeeded", detail };
   } catch (error) {
     const message = (error as Error).message ?? String(error);
+    if (error instanceof WaitUntil) {
+      await log(
+        "retrying",
+        { data, ms: Date.now() - started, waitUntil: error.until.toISOString() },
+        message,
+      );
+      metrics.jobs.inc({ job: name, outcome: "waiting" });
+      return { outcome: "wait", until: error.until, error: message };
+    }
     // Unexpected errors (a database outage, say) are retried like RetryLater; GiveUp is final.
     const retry = !(error instanceof GiveUp) && !attempt.final;
     await log(retry ? "retrying" : "failed", { data, ms: Date.now() - started }, message);

@@ -52,8 +52,14 @@ function toMail(from: string, message: EmailMessage): Mail.Options {
   };
 }
 
+/**
+ * Bounds on one SMTP conversation, well inside REMINDER_SEND_LEASE (nodemailer's own defaults
+ * let a silent server hold a send for 10 minutes). Query parameters of SMTP_URL override them.
+ */
+export const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 };
+
 export function smtpEmailClient(smtpUrl: string, from: string): EmailClient {
-  const transport = nodemailer.createTransport(smtpUrl);
+  const transport = nodemailer.createTransport({ ...SMTP_TIMEOUTS, url: smtpUrl });
   return {
     description: `SMTP ${smtpUrl.replace(/\/\/[^@/]*@/, "//***@")}`,
     async send(message) {

@@ -122,18 +122,21 @@ export async function lastPlannedHour(db: Db, taskName: string): Promise<Date | 
 }
 
 /**
- * Pending notifications older than `olderThanMs`: their send job was lost (a crash between
- * planning and queueing). The hourly tick queues them again; the job decides whether to send.
+ * Notifications whose send job was lost: `pending` for longer than `olderThanMs` (a crash
+ * between planning and queueing), or `sending` past their lease (the attempt died and its job is
+ * gone too). The hourly tick queues them again; the job decides whether to send.
  */
-export async function stalePendingNotifications(
+export async function staleNotifications(
   db: Db,
+  sendLeaseMs: number,
   olderThanMs = 10 * 60_000,
   limit = 5_000,
 ): Promise<string[]> {
   const rows = await queryRows<{ id: string }>(
     db,
     sql`select id from notifications
-        where status = 'pending' and created_at < now() - make_interval(secs => ${olderThanMs / 1000})
+        where (status = 'pending' and created_at < now() - make_interval(secs => ${olderThanMs / 1000}))
+           or (status = 'sending' and attempted_at < now() - make_interval(secs => ${sendLeaseMs / 1000}))
         order by created_at limit ${limit}`,
   );
   return rows.map((row) => row.id);

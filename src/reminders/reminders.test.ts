@@ -26,6 +26,7 @@ import { smtpEmailClient } from "../mail/emailClient.ts";
 import type { Statement } from "../xapi/validateStatement.ts";
 import { getIncompleteUsers } from "./getIncompleteUsers.ts";
 import { hoursToPlan, planReminders, reminderPreview } from "./plan.ts";
+import { type SendContext, sendReminder } from "./sendReminder.ts";
 
 const BASE_URL = "https://course.example.com";
 const DAY = "2026-03-02";
@@ -65,6 +66,7 @@ beforeEach(async () => {
   smtp.received.length = 0;
   smtp.attempts.clear();
   smtp.refuse = () => undefined;
+  smtp.delayMs = 0;
 });
 afterEach(async () => {
   for (const runner of runners.splice(0)) await runner.stop();
@@ -371,6 +373,189 @@ describe("sending", () => {
     await new Promise((resolve) => setTimeout(resolve, 300)); // any duplicate would arrive now
     expect(smtp.received).toHaveLength(10);
     expect(new Set(smtp.received.map((mail) => mail.to[0])).size).toBe(10);
+  });
+});
+
+describe("claims: no transaction held while the mail server talks", () => {
+  const LEASE_MS = 5_000;
+  const sendContext = (): SendContext => ({
+    db: database.db,
+    email: context.email,
+    publicBaseUrl: BASE_URL,
+    signingSecret: SIGNING_SECRET,
+    sendLeaseMs: LEASE_MS,
+  });
+  /** The context of jobs whose claims last LEASE_MS. */
+  const shortLease = (): JobServices => ({
+    ...context,
+    config: { ...context.config, reminderSendLeaseMs: LEASE_MS },
+  });
+  const plannedId = async () => {
+    await lesson();
+    await learner("ada");
+    const planned = await planReminders(
+      database.db,
+      { reminderHour: 18, publicBaseUrl: BASE_URL },
+      SIX_PM_UTC,
+    );
+    return planned.pendingIds[0]!;
+  };
+  const row = async (id: string) =>
+    (
+      await queryRows<{ status: string; attempts: number; attempted_at: string | null }>(
+        database.db,
+        sql`select status, attempts, attempted_at::text from notifications where id = ${id}`,
+      )
+    )[0]!;
+  /** A claim taken `agoMs` ago by an attempt that then died. */
+  const abandonedClaim = (id: string, agoMs: number) =>
+    database.db.execute(sql`
+      update notifications set status = 'sending', attempts = 1,
+             attempted_at = now() - make_interval(secs => ${agoMs / 1000})
+      where id = ${id}`);
+  const sendRuns = () =>
+    queryRows<{ status: string; attempt: number; wait_until: string | null }>(
+      database.db,
+      sql`select status, attempt, detail->>'waitUntil' as wait_until from task_status
+          where task_name = 'send-reminder' and status <> 'started' order by id`,
+    );
+
+  it("marks the row sending and leaves it unlocked during the SMTP conversation", async () => {
+    const id = await plannedId();
+    smtp.delayMs = 400;
+    const sending = sendReminder(sendContext(), id, false);
+    await waitFor(async () => (await row(id)).status === "sending", 5_000, "the claim");
+    // Another session can lock the row at once: no transaction of the send holds it.
+    const locked = await database.db.transaction((tx) =>
+      queryRows<{ id: string }>(
+        tx as unknown as typeof database.db,
+        sql`select id from notifications where id = ${id} for update nowait`,
+      ),
+    );
+    expect(locked).toHaveLength(1);
+    expect(smtp.received).toHaveLength(0);
+    expect(await sending).toMatchObject({ status: "sent" });
+    expect(await row(id)).toMatchObject({ status: "sent", attempts: 1 });
+    expect(smtp.received).toHaveLength(1);
+  });
+
+  it("a second attempt during a send finds it in flight, until when, and sends nothing", async () => {
+    const id = await plannedId();
+    smtp.delayMs = 400;
+    const first = sendReminder(sendContext(), id, false);
+    await waitFor(async () => (await row(id)).status === "sending", 5_000, "the claim");
+    const second = await sendReminder(sendContext(), id, false);
+    expect(second.status).toBe("in_flight");
+    const { attempted_at } = await row(id);
+    expect(new Date((second as { leaseEndsAt: string }).leaseEndsAt).getTime()).toBe(
+      new Date(attempted_at!).getTime() + LEASE_MS,
+    );
+    expect(await first).toMatchObject({ status: "sent" });
+    expect(smtp.received).toHaveLength(1);
+  });
+
+  it("gives the claim back when the server refuses, and fails it on a permanent refusal", async () => {
+    const id = await plannedId();
+    smtp.refuse = (_recipient, attempt) => (attempt === 1 ? "transient" : "permanent");
+    expect(await sendReminder(sendContext(), id, false)).toMatchObject({ status: "retry" });
+    expect(await row(id)).toMatchObject({ status: "pending", attempts: 1 });
+    expect(await sendReminder(sendContext(), id, false)).toMatchObject({ status: "failed" });
+    expect(await row(id)).toMatchObject({ status: "failed", attempts: 2 });
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it("sends again once the lease of an attempt that died has run out, and not before", async () => {
+    const id = await plannedId();
+    await abandonedClaim(id, LEASE_MS - 1_000); // 1 s of its lease left
+    expect(await sendReminder(sendContext(), id, false)).toMatchObject({ status: "in_flight" });
+    await abandonedClaim(id, LEASE_MS + 1_000);
+    expect(await sendReminder(sendContext(), id, false)).toMatchObject({ status: "sent" });
+    expect(await row(id)).toMatchObject({ status: "sent", attempts: 2 });
+    expect(smtp.received).toHaveLength(1);
+  });
+
+  /** When notification `id` was sent, in ms since the epoch. */
+  const sentAt = async (id: string) =>
+    Number(
+      (
+        await queryRows<{ ms: string }>(
+          database.db,
+          sql`select extract(epoch from sent_at) * 1000 as ms from notifications where id = ${id}`,
+        )
+      )[0]!.ms,
+    );
+  /** When the abandoned claim on `id` ends. */
+  const leaseEnd = async (id: string) => new Date((await row(id)).attempted_at!).getTime() + LEASE_MS;
+
+  it("in process: the job waits for the claim to end, without using up an attempt", async () => {
+    const id = await plannedId();
+    await abandonedClaim(id, LEASE_MS - 1_500);
+    const claimEnds = await leaseEnd(id);
+    const runner = new InProcessRunner(shortLease(), { scheduled: [], backoffScale: 0.01 });
+    runners.push(runner);
+    await runner.enqueue("send-reminder", { notificationId: id });
+    await runner.drain();
+    expect(smtp.received).toHaveLength(1);
+    expect(await row(id)).toMatchObject({ status: "sent", attempts: 2 });
+    expect(await sentAt(id)).toBeGreaterThanOrEqual(claimEnds);
+    // One attempt in all: the wait did not count as one.
+    expect(await sendRuns()).toEqual([{ status: "succeeded", attempt: 1, wait_until: null }]);
+  });
+
+  it("on BullMQ: the job is delayed until the claim ends, without using up an attempt", async () => {
+    const id = await plannedId();
+    await abandonedClaim(id, LEASE_MS - 1_500);
+    const claimEnds = await leaseEnd(id);
+    const plain = new Redis(TEST_REDIS_URL);
+    runners.push({ stop: async () => plain.disconnect() });
+    const runner = new BullMqRunner(shortLease(), plain, {
+      scheduled: [],
+      work: true,
+      prefix: `${testRedis.prefix}bull`,
+      backoffScale: 0.01,
+    });
+    runners.push(runner);
+    await runner.start();
+    await runner.enqueue("send-reminder", { notificationId: id }, { jobId: `send-reminder-${id}` });
+    // While it waits, the job's run says until when.
+    await waitFor(
+      async () => (await sendRuns()).some((run) => run.status === "retrying" && run.wait_until),
+      5_000,
+      "the waiting run",
+    );
+    await waitFor(async () => (await row(id)).status === "sent", 15_000, "the send after the lease");
+    expect(smtp.received).toHaveLength(1);
+    expect(await sentAt(id)).toBeGreaterThanOrEqual(claimEnds);
+    await waitFor(
+      async () => (await sendRuns())[0]?.status === "succeeded",
+      5_000,
+      "the run recorded as succeeded",
+    );
+    expect(await sendRuns()).toEqual([{ status: "succeeded", attempt: 1, wait_until: null }]);
+  });
+
+  it("on BullMQ: a job id keeps a job out only while one is queued or running", async () => {
+    // A send queued again later (a lost job, found by the hourly tick) must run, although BullMQ
+    // still keeps the finished job of the first time.
+    const id = await plannedId();
+    const plain = new Redis(TEST_REDIS_URL);
+    runners.push({ stop: async () => plain.disconnect() });
+    const runner = new BullMqRunner(context, plain, {
+      scheduled: [],
+      work: true,
+      prefix: `${testRedis.prefix}bull`,
+      backoffScale: 0.01,
+    });
+    runners.push(runner);
+    await runner.start();
+    smtp.refuse = () => "permanent";
+    await runner.enqueue("send-reminder", { notificationId: id }, { jobId: `send-reminder-${id}` });
+    await waitFor(async () => (await row(id)).status === "failed", 10_000, "the first job to finish");
+    smtp.refuse = () => undefined;
+    await database.db.execute(sql`update notifications set status = 'pending' where id = ${id}`);
+    await runner.enqueue("send-reminder", { notificationId: id }, { jobId: `send-reminder-${id}` });
+    await waitFor(async () => (await row(id)).status === "sent", 10_000, "the second job");
+    expect(smtp.received).toHaveLength(1);
   });
 });
 

@@ -1,14 +1,25 @@
 /**
- * Sending one reminder (plan a.06: `send_daily_reminders`, one job per learner and lesson).
+ * Sending one reminder (plan a.06: `send_daily_reminders`, one job per learner and lesson), in
+ * three steps, so that no database transaction or connection is held while the mail server talks:
  *
- * INVARIANT: a notification goes pending → sent at most once. The row is locked (FOR UPDATE SKIP
- * LOCKED) for the whole attempt: a second attempt at the same time, from a retried job or another
- * scheduler, finds it locked or no longer pending and sends nothing. A learner who completed the
- * lesson or unsubscribed since planning is not emailed (`skipped`).
+ * 1. claim: in one short transaction, lock the row, skip it if the learner completed the lesson
+ *    or unsubscribed since planning (`skipped`), else mark it `sending` (`attempted_at` = now).
+ * 2. send: the SMTP conversation, outside any transaction.
+ * 3. record: `sent`, or back to `pending` for a retry (`failed` on the last attempt or a
+ *    permanent refusal). After the mail server accepted the message, recording is retried
+ *    through a database outage, so an outage during a send never makes it send again.
+ *
+ * INVARIANT: only one attempt holds a claim at a time. A row that is `sending` belongs to the
+ * attempt that claimed it until its lease (REMINDER_SEND_LEASE, well beyond the SMTP client's
+ * timeouts) runs out; a later attempt finds it `in_flight` and sends nothing. Only a process that
+ * died mid-send leaves a claim to expire; the next attempt then sends again. That is the one way
+ * to a second email, and only when the process died in the instant between the server's "250
+ * accepted" and step 3 (most of a send happens before it); each reminder's stable Message-ID
+ * lets mail systems recognise that rare duplicate.
  */
 import { sql } from "drizzle-orm";
 import { signToken } from "../auth/signing.ts";
-import { type Db, queryRows } from "../db/client.ts";
+import { type Db, isDatabaseUnavailable, queryRows } from "../db/client.ts";
 import { type EmailClient, EmailRejected } from "../mail/emailClient.ts";
 import { hasCompleted } from "./getIncompleteUsers.ts";
 import { reminderEmail } from "./message.ts";
@@ -20,12 +31,19 @@ export interface SendContext {
   email: EmailClient;
   publicBaseUrl: string;
   signingSecret: string;
+  /**
+   * How long a claim (`sending`) is the claiming attempt's alone, in ms (REMINDER_SEND_LEASE).
+   * Recording an accepted message is retried through a database outage for half of it.
+   */
+  sendLeaseMs: number;
 }
 
 export type SendOutcome =
   | { status: "sent"; messageId: string }
   | { status: "skipped"; reason: string }
   | { status: "already"; current: string }
+  /** Another attempt is sending it; its claim ends at `leaseEndsAt` (ISO 8601). */
+  | { status: "in_flight"; leaseEndsAt: string }
   | { status: "retry"; error: string }
   | { status: "failed"; error: string };
 
@@ -36,6 +54,8 @@ export function unsubscribeUrl(publicBaseUrl: string, signingSecret: string, use
 interface Row {
   id: string;
   status: string;
+  lease_ends_at: string | null;
+  lease_expired: boolean;
   user_id: string;
   name: string;
   email: string;
@@ -46,9 +66,73 @@ interface Row {
   activity_id: string;
 }
 
+type Claim = { claimed: Row; attemptedAt: string } | { outcome: SendOutcome };
+
+/** Step 1: decide in one short transaction whether this attempt sends, and claim the row if so. */
+async function claim(context: SendContext, notificationId: string): Promise<Claim> {
+  const { db, publicBaseUrl, sendLeaseMs } = context;
+  return db.transaction(async (tx) => {
+    const [row] = await queryRows<Row>(
+      tx as unknown as Db,
+      sql`select n.id, n.status,
+                 to_json(n.attempted_at + make_interval(secs => ${sendLeaseMs / 1000}))#>>'{}' as lease_ends_at,
+                 n.attempted_at + make_interval(secs => ${sendLeaseMs / 1000}) <= now() as lease_expired,
+                 u.id as user_id, u.name, u.email, u.avatar, u.reminders_enabled,
+                 l.title, l.url, l.activity_id
+          from notifications n join users u on u.id = n.user_id join lessons l on l.id = n.lesson_id
+          where n.id = ${notificationId}
+          for update of n skip locked`,
+    );
+    if (!row) return { outcome: { status: "already", current: "locked by another attempt, or gone" } };
+    if (row.status === "sending" && !row.lease_expired) {
+      return { outcome: { status: "in_flight", leaseEndsAt: row.lease_ends_at ?? "" } };
+    }
+    if (row.status !== "pending" && row.status !== "sending") {
+      return { outcome: { status: "already", current: row.status } };
+    }
+
+    const skip = async (reason: string): Promise<Claim> => {
+      await tx.execute(
+        sql`update notifications set status = 'skipped', error = ${reason} where id = ${row.id}`,
+      );
+      return { outcome: { status: "skipped", reason } };
+    };
+    if (!row.reminders_enabled) return skip("the learner unsubscribed before sending");
+    const learner = { id: row.user_id, email: row.email, avatar: row.avatar };
+    if (await hasCompleted(tx, learner, row.activity_id, publicBaseUrl)) {
+      return skip("the learner completed the lesson before sending");
+    }
+    const [claimed] = await queryRows<{ attempted_at: string }>(
+      tx as unknown as Db,
+      sql`update notifications set status = 'sending', attempted_at = now(), attempts = attempts + 1
+          where id = ${row.id}
+          returning attempted_at::text`,
+    );
+    return { claimed: row, attemptedAt: claimed!.attempted_at };
+  });
+}
+
+/**
+ * Runs `write` until it succeeds, waiting out a database outage for up to `forMs`; other errors
+ * are thrown at once.
+ */
+async function recordThroughOutage(write: () => Promise<unknown>, forMs: number): Promise<void> {
+  const deadline = Date.now() + forMs;
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
+    try {
+      await write();
+      return;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() + delayMs > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
 /**
  * One attempt at sending notification `notificationId`. `final` says whether a failure now is the
- * last (the notification is then `failed` with the error); otherwise it stays pending for a retry.
+ * last (the notification is then `failed` with the error); otherwise it goes back to pending for a
+ * retry.
  */
 export async function sendReminder(
   context: SendContext,
@@ -56,62 +140,45 @@ export async function sendReminder(
   final: boolean,
 ): Promise<SendOutcome> {
   const { db, email, publicBaseUrl, signingSecret } = context;
-  return db.transaction(async (tx) => {
-    const [row] = await queryRows<Row>(
-      tx as unknown as Db,
-      sql`select n.id, n.status, u.id as user_id, u.name, u.email, u.avatar, u.reminders_enabled,
-                 l.title, l.url, l.activity_id
-          from notifications n join users u on u.id = n.user_id join lessons l on l.id = n.lesson_id
-          where n.id = ${notificationId}
-          for update of n skip locked`,
+  const claimed = await claim(context, notificationId);
+  if ("outcome" in claimed) return claimed.outcome;
+  const row = claimed.claimed;
+  const recordForMs = context.sendLeaseMs / 2;
+  // Only this attempt's claim is ours to settle (not a later one's, were this one's to expire).
+  const ours = sql`id = ${row.id} and status = 'sending' and attempted_at = ${claimed.attemptedAt}::timestamptz`;
+
+  let sent: { messageId: string };
+  try {
+    sent = await email.send(
+      reminderEmail({
+        to: row.email,
+        learnerName: row.name,
+        lessonTitle: row.title,
+        lessonUrl: row.url,
+        unsubscribeUrl: unsubscribeUrl(publicBaseUrl, signingSecret, row.user_id),
+        notificationId: row.id,
+        domain: new URL(publicBaseUrl).hostname,
+      }),
     );
-    if (!row) return { status: "already", current: "locked by another attempt, or gone" } as const;
-    if (row.status !== "pending") return { status: "already", current: row.status } as const;
-
-    const skip = async (reason: string) => {
-      await tx.execute(
-        sql`update notifications set status = 'skipped', error = ${reason} where id = ${row.id}`,
-      );
-      return { status: "skipped", reason } as const;
-    };
-    if (!row.reminders_enabled) return skip("the learner unsubscribed before sending");
-    if (
-      await hasCompleted(
-        tx,
-        { id: row.user_id, email: row.email, avatar: row.avatar },
-        row.activity_id,
-        publicBaseUrl,
-      )
-    ) {
-      return skip("the learner completed the lesson before sending");
-    }
-
-    try {
-      const sent = await email.send(
-        reminderEmail({
-          to: row.email,
-          learnerName: row.name,
-          lessonTitle: row.title,
-          lessonUrl: row.url,
-          unsubscribeUrl: unsubscribeUrl(publicBaseUrl, signingSecret, row.user_id),
-          notificationId: row.id,
-          domain: new URL(publicBaseUrl).hostname,
-        }),
-      );
-      await tx.execute(sql`
-        update notifications set status = 'sent', sent_at = now(), attempts = attempts + 1, error = null
-        where id = ${row.id}`);
-      return { status: "sent", messageId: sent.messageId } as const;
-    } catch (error) {
-      const message = (error as Error).message;
-      const giveUp = final || (error instanceof EmailRejected && error.permanent);
-      await tx.execute(sql`
-        update notifications set attempts = attempts + 1, error = ${message},
-               status = ${giveUp ? "failed" : "pending"}
-        where id = ${row.id}`);
-      return giveUp
-        ? ({ status: "failed", error: message } as const)
-        : ({ status: "retry", error: message } as const);
-    }
-  });
+  } catch (error) {
+    // Not accepted: the claim is given back (or the notification fails for good).
+    const message = (error as Error).message;
+    const giveUp = final || (error instanceof EmailRejected && error.permanent);
+    await recordThroughOutage(
+      () =>
+        db.execute(sql`
+          update notifications set error = ${message}, status = ${giveUp ? "failed" : "pending"}
+          where ${ours}`),
+      recordForMs,
+    );
+    return giveUp ? { status: "failed", error: message } : { status: "retry", error: message };
+  }
+  await recordThroughOutage(
+    () =>
+      db.execute(sql`
+        update notifications set status = 'sent', sent_at = now(), error = null
+        where ${ours}`),
+    recordForMs,
+  );
+  return { status: "sent", messageId: sent.messageId };
 }

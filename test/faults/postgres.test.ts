@@ -1,14 +1,27 @@
 /**
- * PostgreSQL stopped during ingestion (a private server the test owns): requests fail fast with
+ * PostgreSQL stopped (a private server the test owns) during ingestion: requests fail fast with
  * 503 and a clear error, nothing is acknowledged that is not stored, and after PostgreSQL is back
- * the api recovers on its own, without a restart.
+ * the api recovers on its own, without a restart. And stopped while a scheduler is sending
+ * reminders: the emails the mail server accepted meanwhile are recorded once it is back, and
+ * none is sent twice.
  */
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
+import { createLesson } from "../../src/commands/createLesson.ts";
+import { signUp } from "../../src/commands/signUp.ts";
 import { openPostgres, queryRows } from "../../src/db/client.ts";
 import { runCli, type Server, startServer } from "../helpers/cli.ts";
+import { waitFor } from "../helpers/redis.ts";
+import { startSmtp, type TestSmtp } from "../helpers/smtp.ts";
 import { basic } from "../helpers/xapi.ts";
-import { dataDir, knownStatement, type PrivatePostgres, privatePostgres } from "./harness.ts";
+import {
+  dataDir,
+  knownStatement,
+  type PrivatePostgres,
+  type PrivateRedis,
+  privatePostgres,
+  privateRedis,
+} from "./harness.ts";
 
 const KEY = "faults-content";
 const SECRET = "faults-content-secret-0123";
@@ -20,8 +33,14 @@ const headers = {
 
 let postgres: PrivatePostgres | undefined;
 let api: Server | undefined;
+let scheduler: Server | undefined;
+let redis: PrivateRedis | undefined;
+let smtp: TestSmtp | undefined;
 afterAll(async () => {
   await api?.stop();
+  await scheduler?.stop();
+  await smtp?.close();
+  await redis?.stop();
   await postgres?.stop().catch(() => {});
 });
 
@@ -102,5 +121,75 @@ describe("PostgreSQL stopped during ingestion", () => {
     await database.close();
     for (const result of [...before, after]) for (const id of result.ids) expect(stored.has(id)).toBe(true);
     for (const result of during) for (const id of result.ids) expect(stored.has(id)).toBe(false);
+  });
+});
+
+describe("PostgreSQL stopped while reminders are being sent", () => {
+  it("records the emails accepted meanwhile once it is back, and sends none twice", async () => {
+    await postgres?.stop().catch(() => {});
+    postgres = await privatePostgres();
+    redis = await privateRedis();
+    smtp = await startSmtp();
+    const env = {
+      DATABASE_URL: postgres.url,
+      REDIS_URL: redis.url,
+      SMTP_URL: smtp.url,
+      DATA_DIR: dataDir(),
+      LOG_LEVEL: "warn",
+      APP_SECRET: "faults-app-secret-0123456789-abcdefghijklmn",
+      REMINDER_HOUR: "18",
+    };
+    expect((await runCli(["migrate"], env)).code).toBe(0);
+    const LEARNERS = 30;
+    const setup = openPostgres(postgres.url);
+    await createLesson(setup.db, {
+      cohortId: "c1",
+      activityId: "https://lessons.example.com/day-1",
+      title: "Day 1",
+      lessonDate: "2026-03-02",
+    });
+    for (let i = 0; i < LEARNERS; i++) {
+      await signUp(setup.db, {
+        name: `L${i}`,
+        email: `learner${i}@example.com`,
+        avatar: `learner${i}`,
+        cohortId: "c1",
+      });
+    }
+    await setup.close();
+
+    // The mail server takes a second per message, so sends are in flight when PostgreSQL stops.
+    smtp.delayMs = 1_000;
+    scheduler = await startServer(["scheduler"], env, 60_000, /role scheduler/);
+    const queued = await runCli(["run-task", "daily-reminders", "--at", "2026-03-02T18:00:00Z"], env);
+    expect(queued.code).toBe(0);
+    await waitFor(async () => smtp!.received.length >= 5, 30_000, "the first emails");
+    const beforeStop = smtp.received.length;
+    await postgres.stop();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const acceptedDuringOutage = smtp.received.length - beforeStop;
+    // The sends that were talking to the mail server finished while the database was down.
+    expect(acceptedDuringOutage).toBeGreaterThan(0);
+    await postgres.start();
+
+    const database = openPostgres(postgres.url);
+    try {
+      const sent = async () =>
+        (
+          await queryRows<{ n: number }>(
+            database.db,
+            sql`select count(*)::int as n from notifications where status = 'sent'`,
+          )
+        )[0]!.n;
+      await waitFor(async () => (await sent()) === LEARNERS, 90_000, "every notification sent");
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // a duplicate would arrive now
+      const recipients = smtp.received.map((mail) => mail.to[0]);
+      expect(recipients).toHaveLength(LEARNERS);
+      expect(new Set(recipients).size).toBe(LEARNERS);
+      // The scheduler lived through it: no crash, no restart.
+      expect(scheduler.child.exitCode).toBeNull();
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -32,6 +32,8 @@ function env(): Record<string, string> {
     APP_SECRET: "faults-app-secret-0123456789-abcdefghijklmn",
     REMINDER_HOUR: "18",
     WORKER_CLAIM_IDLE: "2s",
+    // A send cut off by the kill is sent again once its claim lapses (default 10 min).
+    REMINDER_SEND_LEASE: "5s",
   };
 }
 
