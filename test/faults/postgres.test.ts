@@ -164,6 +164,7 @@ describe("PostgreSQL stopped while reminders are being sent", () => {
     const queued = await runCli(["run-task", "daily-reminders", "--at", "2026-03-02T18:00:00Z"], env);
     expect(queued.code).toBe(0);
     await waitFor(async () => smtp!.received.length >= 5, 30_000, "the first emails");
+    await waitFor(async () => smtp!.inFlight >= 3, 10_000, "messages at the mail server");
     const beforeStop = smtp.received.length;
     await postgres.stop();
     await new Promise((resolve) => setTimeout(resolve, 3_000));

@@ -26,6 +26,8 @@ export interface TestSmtp {
   refuse: (recipient: string, attempt: number) => "transient" | "permanent" | undefined;
   /** How long the server takes to accept each message (to keep sends in flight). Default 0. */
   delayMs: number;
+  /** Messages received whole and not answered yet (in the `delayMs` before their 250). */
+  inFlight: number;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startSmtp(): Promise<TestSmtp> {
     attempts: new Map(),
     refuse: () => undefined,
     delayMs: 0,
+    inFlight: 0,
     close: async () => {},
   };
   // A message is delivered only when its 250 reply can reach the sender (RFC 5321): one whose
@@ -64,7 +67,9 @@ export async function startSmtp(): Promise<TestSmtp> {
     onData(stream, session, callback) {
       simpleParser(stream).then(
         async (mail) => {
+          state.inFlight += 1;
           if (state.delayMs) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
+          state.inFlight -= 1;
           if (closed.has(session.id)) {
             callback(new Error("the client went away before the message was accepted"));
             return;
