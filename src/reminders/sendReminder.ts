@@ -12,10 +12,11 @@
  * INVARIANT: only one attempt holds a claim at a time. A row that is `sending` belongs to the
  * attempt that claimed it until its lease (REMINDER_SEND_LEASE, well beyond the SMTP client's
  * timeouts) runs out; a later attempt finds it `in_flight` and sends nothing. Only a process that
- * died mid-send leaves a claim to expire; the next attempt then sends again. That is the one way
- * to a second email, and only when the process died in the instant between the server's "250
- * accepted" and step 3 (most of a send happens before it); each reminder's stable Message-ID
- * lets mail systems recognise that rare duplicate.
+ * died mid-send (or that could not record for half the lease) leaves a claim to expire; the
+ * next attempt then sends again. That is the one way to a second email, and only when the
+ * process died in the instant between the server's "250 accepted" and step 3 (most of a send
+ * happens before it); each reminder's stable Message-ID lets mail systems recognise that rare
+ * duplicate.
  */
 import { sql } from "drizzle-orm";
 import { signToken } from "../auth/signing.ts";
@@ -74,6 +75,7 @@ async function claim(context: SendContext, notificationId: string): Promise<Clai
   return db.transaction(async (tx) => {
     const [row] = await queryRows<Row>(
       tx as unknown as Db,
+      // lease_ends_at as ISO 8601 text (to_json's form of a timestamptz), the same on both drivers.
       sql`select n.id, n.status,
                  to_json(n.attempted_at + make_interval(secs => ${sendLeaseMs / 1000}))#>>'{}' as lease_ends_at,
                  n.attempted_at + make_interval(secs => ${sendLeaseMs / 1000}) <= now() as lease_expired,
