@@ -115,6 +115,22 @@ function inProcess(scheduled: ("daily-reminders" | "incremental-etl")[] = []) {
   return runner;
 }
 
+/** A started BullMQ runner on this file's Redis prefix, working the queue (a scheduler). */
+async function bullMq(services: JobServices = context) {
+  // BullMQ takes its key prefix as an option, not from the connection.
+  const plain = new Redis(TEST_REDIS_URL);
+  runners.push({ stop: async () => plain.disconnect() });
+  const runner = new BullMqRunner(services, plain, {
+    scheduled: [],
+    work: true,
+    prefix: `${testRedis.prefix}bull`,
+    backoffScale: 0.01,
+  });
+  runners.push(runner);
+  await runner.start();
+  return runner;
+}
+
 /**
  * Runs the daily-reminders job through `runner` and waits for its sends: for the instant `at`
  * (as run-task does), or without one, as the hourly schedule does (catching up missed hours).
@@ -335,21 +351,7 @@ describe("sending", () => {
   it("sends each email once with two schedulers (BullMQ on Redis) running the tick at once", async () => {
     await lesson();
     for (let i = 0; i < 10; i++) await learner(`learner${i}`);
-    const prefix = `${testRedis.prefix}bull`;
-    // BullMQ takes its key prefix as an option, not from the connection.
-    const plain = new Redis(TEST_REDIS_URL);
-    runners.push({ stop: async () => plain.disconnect() });
-    const schedulers = [1, 2].map(() => {
-      const runner = new BullMqRunner(context, plain, {
-        scheduled: [],
-        work: true,
-        prefix,
-        backoffScale: 0.01,
-      });
-      runners.push(runner);
-      return runner;
-    });
-    await Promise.all(schedulers.map((runner) => runner.start()));
+    const schedulers = await Promise.all([bullMq(), bullMq()]);
     await Promise.all(
       schedulers.map((runner) =>
         runAttempt(
@@ -506,16 +508,7 @@ describe("claims: no transaction held while the mail server talks", () => {
     const id = await plannedId();
     await abandonedClaim(id, LEASE_MS - 1_500);
     const claimEnds = await leaseEnd(id);
-    const plain = new Redis(TEST_REDIS_URL);
-    runners.push({ stop: async () => plain.disconnect() });
-    const runner = new BullMqRunner(shortLease(), plain, {
-      scheduled: [],
-      work: true,
-      prefix: `${testRedis.prefix}bull`,
-      backoffScale: 0.01,
-    });
-    runners.push(runner);
-    await runner.start();
+    const runner = await bullMq(shortLease());
     await runner.enqueue("send-reminder", { notificationId: id }, { jobId: `send-reminder-${id}` });
     // While it waits, the job's run says until when.
     await waitFor(
@@ -538,16 +531,7 @@ describe("claims: no transaction held while the mail server talks", () => {
     // A send queued again later (a lost job, found by the hourly tick) must run, although BullMQ
     // still keeps the finished job of the first time.
     const id = await plannedId();
-    const plain = new Redis(TEST_REDIS_URL);
-    runners.push({ stop: async () => plain.disconnect() });
-    const runner = new BullMqRunner(context, plain, {
-      scheduled: [],
-      work: true,
-      prefix: `${testRedis.prefix}bull`,
-      backoffScale: 0.01,
-    });
-    runners.push(runner);
-    await runner.start();
+    const runner = await bullMq();
     smtp.refuse = () => "permanent";
     await runner.enqueue("send-reminder", { notificationId: id }, { jobId: `send-reminder-${id}` });
     await waitFor(async () => (await row(id)).status === "failed", 10_000, "the first job to finish");

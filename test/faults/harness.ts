@@ -8,6 +8,9 @@ import { mkdtempSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createLesson } from "../../src/commands/createLesson.ts";
+import { signUp } from "../../src/commands/signUp.ts";
+import type { Db } from "../../src/db/client.ts";
 import { statement } from "../helpers/xapi.ts";
 
 export function freePort(): Promise<number> {
@@ -223,4 +226,22 @@ export async function privatePostgres(): Promise<PrivatePostgres> {
     stop: async () => pgCtl(["-m", "fast", "stop"]),
     start,
   };
+}
+
+/** Day 1 of cohort c1, due 2026-03-02, and `learners` learners of c1 (learner0@example.com …). */
+export async function seedCohort(db: Db, learners: number): Promise<void> {
+  await createLesson(db, {
+    cohortId: "c1",
+    activityId: "https://lessons.example.com/day-1",
+    title: "Day 1",
+    lessonDate: "2026-03-02",
+  });
+  for (let i = 0; i < learners; i++) {
+    await signUp(db, {
+      name: `L${i}`,
+      email: `learner${i}@example.com`,
+      avatar: `learner${i}`,
+      cohortId: "c1",
+    });
+  }
 }

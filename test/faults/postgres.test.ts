@@ -7,8 +7,6 @@
  */
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
-import { createLesson } from "../../src/commands/createLesson.ts";
-import { signUp } from "../../src/commands/signUp.ts";
 import { openPostgres, queryRows } from "../../src/db/client.ts";
 import { runCli, type Server, startServer } from "../helpers/cli.ts";
 import { waitFor } from "../helpers/redis.ts";
@@ -21,6 +19,7 @@ import {
   type PrivateRedis,
   privatePostgres,
   privateRedis,
+  seedCohort,
 } from "./harness.ts";
 
 const KEY = "faults-content";
@@ -142,20 +141,7 @@ describe("PostgreSQL stopped while reminders are being sent", () => {
     expect((await runCli(["migrate"], env)).code).toBe(0);
     const LEARNERS = 30;
     const setup = openPostgres(postgres.url);
-    await createLesson(setup.db, {
-      cohortId: "c1",
-      activityId: "https://lessons.example.com/day-1",
-      title: "Day 1",
-      lessonDate: "2026-03-02",
-    });
-    for (let i = 0; i < LEARNERS; i++) {
-      await signUp(setup.db, {
-        name: `L${i}`,
-        email: `learner${i}@example.com`,
-        avatar: `learner${i}`,
-        cohortId: "c1",
-      });
-    }
+    await seedCohort(setup.db, LEARNERS);
     await setup.close();
 
     // The mail server takes a second per message, so sends are in flight when PostgreSQL stops.

@@ -5,14 +5,12 @@
  */
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLesson } from "../../src/commands/createLesson.ts";
-import { signUp } from "../../src/commands/signUp.ts";
 import { queryRows } from "../../src/db/client.ts";
 import { runCli, type Server, startServer } from "../helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { waitFor } from "../helpers/redis.ts";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.ts";
-import { dataDir, type PrivateRedis, privateRedis } from "./harness.ts";
+import { dataDir, type PrivateRedis, privateRedis, seedCohort } from "./harness.ts";
 
 const LEARNERS = 60;
 const AT = "2026-03-02T18:00:00Z";
@@ -55,20 +53,7 @@ beforeEach(async () => {
   database = await createTestDatabase();
   redis = await privateRedis();
   smtp = await startSmtp();
-  await createLesson(database.db, {
-    cohortId: "c1",
-    activityId: "https://lessons.example.com/day-1",
-    title: "Day 1",
-    lessonDate: "2026-03-02",
-  });
-  for (let i = 0; i < LEARNERS; i++) {
-    await signUp(database.db, {
-      name: `L${i}`,
-      email: `learner${i}@example.com`,
-      avatar: `learner${i}`,
-      cohortId: "c1",
-    });
-  }
+  await seedCohort(database.db, LEARNERS);
 });
 afterEach(async () => {
   for (const server of schedulers.splice(0)) await server.stop();
