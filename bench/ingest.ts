@@ -24,6 +24,7 @@ import {
   databaseUrl,
   type LoadResult,
   load,
+  onInterrupt,
   type Row,
   rssMiB,
   sampleRss,
@@ -86,6 +87,15 @@ export async function benchIngest(): Promise<{ rows: Row[]; results: Record<stri
   };
   const children: Child[] = [];
   const database = openPostgres(url);
+  const cleanup = async () => {
+    for (const child of children.reverse()) await child.stop().catch(() => {});
+    // First: it ends the pool's connections, so closing the pool cannot wait on a query.
+    await admin(`drop database if exists ${name} with (force)`);
+    await database.close();
+    await redis.del("xapi:statements", "xapi:statements:dead");
+    redis.disconnect();
+  };
+  const forget = onInterrupt(cleanup);
   try {
     await startChild(process.execPath, [BIN, "migrate"], env, /applied|up to date/);
     const baseline = await startChild(
@@ -294,10 +304,7 @@ export async function benchIngest(): Promise<{ rows: Row[]; results: Record<stri
     ];
     return { rows, results };
   } finally {
-    for (const child of children.reverse()) await child.stop().catch(() => {});
-    await database.close();
-    await redis.del("xapi:statements", "xapi:statements:dead");
-    redis.disconnect();
-    await admin(`drop database if exists ${name} with (force)`);
+    forget();
+    await cleanup();
   }
 }

@@ -209,6 +209,27 @@ export function writeResults(name: string, data: unknown): string {
   return file;
 }
 
+const interruptCleanups = new Set<() => Promise<void>>();
+
+/**
+ * Runs `cleanup` (drop the bench's database, delete its Redis keys) if the run is interrupted
+ * with Ctrl-C or SIGTERM before the bench's own `finally` does; returns the function that takes
+ * it back. The role processes get the terminal's Ctrl-C themselves.
+ */
+export function onInterrupt(cleanup: () => Promise<void>): () => void {
+  if (interruptCleanups.size === 0 && process.listenerCount("SIGINT") === 0) {
+    const interrupted = async (signal: NodeJS.Signals) => {
+      process.stdout.write(`\n${signal}: cleaning up the benchmark's database and Redis keys…\n`);
+      for (const pending of [...interruptCleanups].reverse()) await pending().catch(() => {});
+      process.exit(130);
+    };
+    process.once("SIGINT", interrupted);
+    process.once("SIGTERM", interrupted);
+  }
+  interruptCleanups.add(cleanup);
+  return () => interruptCleanups.delete(cleanup);
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** CPU seconds (user + system) a process has used so far (Linux /proc). */

@@ -17,7 +17,7 @@ import { DAILY_REMINDERS, type JobContext } from "../src/jobs/definitions.ts";
 import { runAttempt } from "../src/jobs/runAttempt.ts";
 import { outboxEmailClient } from "../src/mail/emailClient.ts";
 import { getIncompleteUsers } from "../src/reminders/getIncompleteUsers.ts";
-import { admin, databaseUrl, type Row } from "./lib.ts";
+import { admin, databaseUrl, onInterrupt, type Row } from "./lib.ts";
 import { COHORTS, seedReportData, TODAY } from "./reports.ts";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -30,6 +30,15 @@ export async function benchReminders(): Promise<{ rows: Row[]; results: Record<s
   const database = openPostgres(databaseUrl(name));
   const prefix = `cohort-lrs-bench-${randomUUID().slice(0, 8)}`;
   const redis = new Redis(REDIS_URL);
+  const cleanup = async () => {
+    // First: it ends the pool's connections, so closing the pool cannot wait on a query.
+    await admin(`drop database if exists ${name} with (force)`);
+    await database.close();
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  };
+  const forget = onInterrupt(cleanup);
   try {
     await migrate(database.db);
     const db = database.db;
@@ -149,10 +158,7 @@ export async function benchReminders(): Promise<{ rows: Row[]; results: Record<s
     ];
     return { rows, results };
   } finally {
-    await database.close();
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    await admin(`drop database if exists ${name} with (force)`);
+    forget();
+    await cleanup();
   }
 }

@@ -26,7 +26,7 @@ import {
   streamIncompleteLearners,
 } from "../src/reports/completions.ts";
 import { toCsv } from "../src/reports/csv.ts";
-import { admin, databaseUrl, type Row } from "./lib.ts";
+import { admin, databaseUrl, onInterrupt, type Row } from "./lib.ts";
 
 const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 100_000);
 /** The seeded data's shape (seedReportData). */
@@ -113,6 +113,12 @@ export async function benchReports(): Promise<{ rows: Row[]; results: Record<str
   const name = `cohort_lrs_bench_rep_${Date.now().toString(36)}`;
   await admin(`create database ${name}`);
   const database = openPostgres(databaseUrl(name));
+  const cleanup = async () => {
+    // First: it ends the pool's connections, so closing the pool cannot wait on a query.
+    await admin(`drop database if exists ${name} with (force)`);
+    await database.close();
+  };
+  const forget = onInterrupt(cleanup);
   try {
     await migrate(database.db);
     const db = database.db;
@@ -266,7 +272,7 @@ export async function benchReports(): Promise<{ rows: Row[]; results: Record<str
     ];
     return { rows, results };
   } finally {
-    await database.close();
-    await admin(`drop database if exists ${name} with (force)`);
+    forget();
+    await cleanup();
   }
 }

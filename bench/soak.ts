@@ -32,6 +32,7 @@ import {
   databaseUrl,
   type LoadResult,
   load,
+  onInterrupt,
   type Row,
   rssMiB,
   sampleRss,
@@ -211,6 +212,17 @@ export async function benchSoak(): Promise<{ rows: Row[]; results: Record<string
   const children: Child[] = [];
   const database = openPostgres(url);
   const db = database.db;
+  const cleanup = async () => {
+    for (const child of children.reverse()) await child.stop().catch(() => {});
+    // First: it ends the pool's connections, so closing the pool cannot wait on a query.
+    await admin(`drop database if exists ${name} with (force)`);
+    await database.close();
+    await smtp.close();
+    await deleteServiceKeys(redis);
+    redis.disconnect();
+    rmSync(env.DATA_DIR, { recursive: true, force: true });
+  };
+  const forget = onInterrupt(cleanup);
   try {
     await startChild(process.execPath, [BIN, "migrate"], env, /applied|up to date/);
     process.stdout.write(
@@ -521,12 +533,7 @@ export async function benchSoak(): Promise<{ rows: Row[]; results: Record<string
       },
     };
   } finally {
-    for (const child of children.reverse()) await child.stop().catch(() => {});
-    await database.close();
-    await smtp.close();
-    await deleteServiceKeys(redis);
-    redis.disconnect();
-    await admin(`drop database if exists ${name} with (force)`);
-    rmSync(env.DATA_DIR, { recursive: true, force: true });
+    forget();
+    await cleanup();
   }
 }
