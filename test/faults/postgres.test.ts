@@ -1,26 +1,19 @@
 /**
- * PostgreSQL stopped (a private server the test owns) during ingestion: requests fail fast with
- * 503 and a clear error, nothing is acknowledged that is not stored, and after PostgreSQL is back
- * the api recovers on its own, without a restart. And stopped while a scheduler is sending
- * reminders: the emails the mail server accepted meanwhile are recorded once it is back, and
- * none is sent twice.
+ * PostgreSQL stopped (a private server the test owns) during streaming ingestion: requests fail
+ * fast with 503 and a clear error, nothing is acknowledged that is not stored, and after
+ * PostgreSQL is back the api and the stream worker recover on their own, without a restart, and
+ * every stored statement is flattened once. And stopped while a scheduler is sending reminders:
+ * the emails the mail server accepted meanwhile are recorded once it is back, and none is sent
+ * twice.
  */
 import { sql } from "drizzle-orm";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { openPostgres, queryRows } from "../../src/db/client.ts";
-import { runCli, type Server, startServer } from "../helpers/cli.ts";
+import { runCli, startServer } from "../helpers/cli.ts";
 import { waitFor } from "../helpers/redis.ts";
-import { startSmtp, type TestSmtp } from "../helpers/smtp.ts";
+import { startSmtp } from "../helpers/smtp.ts";
 import { basic } from "../helpers/xapi.ts";
-import {
-  dataDir,
-  knownStatement,
-  type PrivatePostgres,
-  type PrivateRedis,
-  privatePostgres,
-  privateRedis,
-  seedCohort,
-} from "./harness.ts";
+import { dataDir, knownStatement, privatePostgres, privateRedis, seedCohort } from "./harness.ts";
 
 const KEY = "faults-content";
 const SECRET = "faults-content-secret-0123";
@@ -30,18 +23,15 @@ const headers = {
   "content-type": "application/json",
 };
 
-let postgres: PrivatePostgres | undefined;
-let api: Server | undefined;
-let scheduler: Server | undefined;
-let redis: PrivateRedis | undefined;
-let smtp: TestSmtp | undefined;
-afterAll(async () => {
-  await api?.stop();
-  await scheduler?.stop();
-  await smtp?.close();
-  await redis?.stop();
-  await postgres?.stop().catch(() => {});
+/** What each test started, stopped after it (the last started, first). */
+const started: { stop(): Promise<unknown> }[] = [];
+afterEach(async () => {
+  for (const service of started.splice(0).reverse()) await service.stop().catch(() => {});
 });
+async function track<T extends { stop(): Promise<unknown> }>(service: Promise<T>): Promise<T> {
+  started.push(await service);
+  return started.at(-1) as T;
+}
 
 async function post(
   url: string,
@@ -73,9 +63,11 @@ async function post(
 
 describe("PostgreSQL stopped during ingestion", () => {
   it("fails fast with 503, acknowledges nothing it did not store, and recovers by itself", async () => {
-    postgres = await privatePostgres();
+    const postgres = await track(privatePostgres());
+    const redis = await track(privateRedis());
     const env = {
       DATABASE_URL: postgres.url,
+      REDIS_URL: redis.url,
       DATA_DIR: dataDir(),
       PORT: "0",
       LOG_LEVEL: "warn",
@@ -84,13 +76,16 @@ describe("PostgreSQL stopped during ingestion", () => {
       APP_SECRET: "faults-app-secret-0123456789-abcdefghijklmn",
     };
     expect((await runCli(["migrate"], env)).code).toBe(0);
-    api = await startServer(["api"], env);
+    const api = await track(startServer(["api"], env));
+    const worker = await track(startServer(["worker"], env, 60_000, /role worker consuming/));
 
-    const before = await Promise.all(Array.from({ length: 5 }, () => post(api!.url)));
+    // Statements keep arriving up to the stop, so the worker has entries in hand when it comes.
+    const before = [];
+    for (let i = 0; i < 10; i++) before.push(...(await Promise.all([post(api.url), post(api.url)])));
     expect(before.every((r) => r.status === 200)).toBe(true);
 
     await postgres.stop();
-    const during = await Promise.all(Array.from({ length: 8 }, () => post(api!.url)));
+    const during = await Promise.all(Array.from({ length: 8 }, () => post(api.url)));
     for (const result of during) {
       expect(result.status).toBe(503);
       expect(JSON.parse(result.body)).toMatchObject({ error: "database_unavailable" });
@@ -112,23 +107,40 @@ describe("PostgreSQL stopped during ingestion", () => {
     expect((await fetch(`${api.url}/health/ready`)).status).toBe(200);
 
     const database = openPostgres(postgres.url);
-    const stored = new Set(
-      (await queryRows<{ id: string }>(database.db, sql`select id::text from statements_raw`)).map(
-        (row) => row.id,
-      ),
-    );
-    await database.close();
-    for (const result of [...before, after]) for (const id of result.ids) expect(stored.has(id)).toBe(true);
-    for (const result of during) for (const id of result.ids) expect(stored.has(id)).toBe(false);
+    try {
+      const ids = async (table: string, column: string) =>
+        (
+          await queryRows<{ id: string }>(
+            database.db,
+            sql`select ${sql.raw(column)}::text as id from ${sql.raw(table)}`,
+          )
+        ).map((row) => row.id);
+      const stored = new Set(await ids("statements_raw", "id"));
+      for (const result of [...before, after]) for (const id of result.ids) expect(stored.has(id)).toBe(true);
+      for (const result of during) for (const id of result.ids) expect(stored.has(id)).toBe(false);
+      // The worker flattens every stored statement once, by itself.
+      await waitFor(
+        async () => (await ids("statements_flat", "statement_id")).length >= stored.size,
+        30_000,
+        "every statement flattened",
+      );
+      const flat = await ids("statements_flat", "statement_id");
+      expect(flat).toHaveLength(stored.size);
+      expect(new Set(flat)).toEqual(stored);
+    } finally {
+      await database.close();
+    }
+    // Neither process needed a restart.
+    expect(api.child.exitCode).toBeNull();
+    expect(worker.child.exitCode).toBeNull();
   });
 });
 
 describe("PostgreSQL stopped while reminders are being sent", () => {
   it("records the emails accepted meanwhile once it is back, and sends none twice", async () => {
-    await postgres?.stop().catch(() => {});
-    postgres = await privatePostgres();
-    redis = await privateRedis();
-    smtp = await startSmtp();
+    const postgres = await track(privatePostgres());
+    const redis = await track(privateRedis());
+    const smtp = await track(startSmtp().then((server) => Object.assign(server, { stop: server.close })));
     const env = {
       DATABASE_URL: postgres.url,
       REDIS_URL: redis.url,
@@ -146,11 +158,11 @@ describe("PostgreSQL stopped while reminders are being sent", () => {
 
     // The mail server takes a second per message, so sends are in flight when PostgreSQL stops.
     smtp.delayMs = 1_000;
-    scheduler = await startServer(["scheduler"], env, 60_000, /role scheduler/);
+    const scheduler = await track(startServer(["scheduler"], env, 60_000, /role scheduler/));
     const queued = await runCli(["run-task", "daily-reminders", "--at", "2026-03-02T18:00:00Z"], env);
     expect(queued.code).toBe(0);
-    await waitFor(async () => smtp!.received.length >= 5, 30_000, "the first emails");
-    await waitFor(async () => smtp!.inFlight >= 3, 10_000, "messages at the mail server");
+    await waitFor(async () => smtp.received.length >= 5, 30_000, "the first emails");
+    await waitFor(async () => smtp.inFlight >= 3, 10_000, "messages at the mail server");
     const beforeStop = smtp.received.length;
     await postgres.stop();
     await new Promise((resolve) => setTimeout(resolve, 3_000));
