@@ -27,6 +27,8 @@ describe("loadConfig", () => {
       corsOrigins: ["*"],
       bodyLimitBytes: 5 * 1024 * 1024,
       trustProxy: false,
+      workerClaimIdleMs: 30_000,
+      reminderSendLeaseMs: 600_000,
     });
     expect(config.dataDir).toMatch(/\/data$/);
     expect(Object.isFrozen(config)).toBe(true);
@@ -50,8 +52,10 @@ describe("loadConfig", () => {
       BODY_LIMIT: "1mb",
       PUBLIC_PEM: "course-content",
       SECRET_PEM: "a-long-enough-secret",
+      REMINDER_SEND_LEASE: "15m",
     });
     expect(config.port).toBe(9000);
+    expect(config.reminderSendLeaseMs).toBe(900_000);
     expect(config.publicBaseUrl).toBe("https://course.example.com");
     expect(config.reminderHour).toBe(7);
     expect(config.incrementalEtlIntervalMs).toBe(90_000);
@@ -83,6 +87,8 @@ describe("loadConfig", () => {
     [{ TRUST_PROXY: "maybe" }, "TRUST_PROXY", "must be true, false"],
     [{ METRICS_PORT: "abc" }, "METRICS_PORT", "whole number"],
     [{ APP_SECRET: "short" }, "APP_SECRET", "at least 32"],
+    [{ REMINDER_SEND_LEASE: "a while" }, "REMINDER_SEND_LEASE", "duration"],
+    [{ REMINDER_SEND_LEASE: "1s" }, "REMINDER_SEND_LEASE", "between 5s and 3600s"],
   ])("rejects %o naming %s", (env, variable, fragment) => {
     const error = errorOf(env);
     expect(error.variable).toBe(variable);
