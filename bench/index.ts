@@ -1,26 +1,35 @@
 /**
  * `npm run bench`: every benchmark, each printing a table with its same-run baselines and
- * writing JSON under bench-results/. `npm run bench -- ingest` runs one.
+ * writing JSON under bench-results/. `npm run bench -- ingest` runs one. Those that start the
+ * roles as processes run the compiled service (dist/), built first.
  */
 import { benchIngest } from "./ingest.ts";
-import { printTable, writeResults } from "./lib.ts";
+import { buildService, printTable, writeResults } from "./lib.ts";
 import { benchReminders } from "./reminders.ts";
 import { benchReports } from "./reports.ts";
 import { benchSoak } from "./soak.ts";
 
+/** `service`: the benchmark starts the roles as processes, from the compiled build. */
 const BENCHES = {
-  ingest: { title: "Ingestion (api + worker + PostgreSQL + Redis on one machine)", run: benchIngest },
+  ingest: {
+    title: "Ingestion (api + worker + PostgreSQL + Redis on one machine)",
+    run: benchIngest,
+    service: true,
+  },
   reports: {
     title: "Report queries (100,000 learners, 100 cohorts, 1,000,000 flat statements)",
     run: benchReports,
+    service: false,
   },
   reminders: {
     title: "Reminder planning (100,000 learners, 100 cohorts, 1,000,000 flat statements)",
     run: benchReminders,
+    service: false,
   },
   soak: {
     title: "Soak: mixed load on api + worker + scheduler (PostgreSQL, Redis, SMTP), SOAK_SECONDS long",
     run: benchSoak,
+    service: true,
   },
 } as const;
 
@@ -31,8 +40,9 @@ for (const name of wanted) {
     process.exit(2);
   }
 }
-const selected = wanted.length ? wanted : Object.keys(BENCHES);
-for (const name of selected as (keyof typeof BENCHES)[]) {
+const selected = (wanted.length ? wanted : Object.keys(BENCHES)) as (keyof typeof BENCHES)[];
+if (selected.some((name) => BENCHES[name].service)) buildService();
+for (const name of selected) {
   const { title, run } = BENCHES[name];
   const { rows, results } = await run();
   printTable(title, rows);

@@ -1,5 +1,5 @@
 /** Shared pieces of the benchmarks: child processes, load, memory sampling, the report. */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -7,7 +7,18 @@ import autocannon from "autocannon";
 import pg from "pg";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
-export const BIN = `${ROOT}bin/cohort-lrs.js`;
+/**
+ * The service the benchmarks start: the compiled dist/, as the container image runs it, not the
+ * TypeScript sources through tsx (whose loader alone adds some 70 MiB to each process).
+ * `buildService()` compiles it first.
+ */
+export const BIN = `${ROOT}dist/cli.js`;
+
+/** `npm run build`: compiles src/ to dist/ for BIN. */
+export function buildService(): void {
+  process.stdout.write("bench: compiling the service (npm run build), as the container image runs it…\n");
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
+}
 
 export const ADMIN_URL =
   process.env.BENCH_DATABASE_URL ??

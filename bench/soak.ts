@@ -149,16 +149,15 @@ function slopePerMinute(times: number[], values: number[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-/** A one-line chart of `values`, lowest ▁ to highest █ (the curve at a glance). */
-function sparkline(values: number[]): string {
+/**
+ * A one-line chart of `values` on a scale from 0 to their highest (█), so a steady series reads
+ * as a flat line whatever its size, and a spike as a spike.
+ */
+export function sparkline(values: number[]): string {
   const bars = "▁▂▃▄▅▆▇█";
-  const finite = values.filter(Number.isFinite);
-  const low = Math.min(...finite);
-  const high = Math.max(...finite);
+  const high = Math.max(0, ...values.filter(Number.isFinite));
   return values
-    .map((v) =>
-      Number.isFinite(v) ? bars[high === low ? 0 : Math.round(((v - low) / (high - low)) * 7)] : " ",
-    )
+    .map((v) => (Number.isFinite(v) ? bars[high === 0 ? 0 : Math.round((v / high) * 7)] : " "))
     .join("");
 }
 
@@ -495,7 +494,7 @@ export async function benchSoak(): Promise<{ rows: Row[]; results: Record<string
       unit: "ms",
     });
 
-    process.stdout.write("\nsoak: the curves, one mark per window (low ▁ … █ high)\n");
+    process.stdout.write("\nsoak: the curves, one mark per window (█ is the highest value, ▁ near zero)\n");
     const curves: [string, number[], string][] = [
       ["single POST/s", measured.map((w) => perSecond(w.singles)), "req/s"],
       ["single p99", measured.map((w) => w.singles.p99Ms), "ms"],
