@@ -22,6 +22,7 @@ import {
   cpuSeconds,
   cpuSecondsOf,
   databaseUrl,
+  envNumber,
   type LoadResult,
   load,
   onInterrupt,
@@ -33,7 +34,7 @@ import {
   xapiHeaders,
 } from "./lib.ts";
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = envNumber("BENCH_SECONDS", 10);
 const REDIS_URL = `${(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379").replace(/\/\d+$/, "")}/14`;
 const KEY = "bench-content";
 const SECRET = "bench-secret-0123456789";

@@ -20,6 +20,18 @@ export function buildService(): void {
   execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
 }
 
+/** A positive number from the environment variable `name`, or `fallback`; a bad value stops the run. */
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    process.stderr.write(`bench: ${name} must be a positive number, got "${raw}"\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
 export const ADMIN_URL =
   process.env.BENCH_DATABASE_URL ??
   process.env.TEST_DATABASE_URL ??

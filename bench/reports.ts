@@ -26,13 +26,13 @@ import {
   streamIncompleteLearners,
 } from "../src/reports/completions.ts";
 import { toCsv } from "../src/reports/csv.ts";
-import { admin, databaseUrl, onInterrupt, type Row } from "./lib.ts";
+import { admin, databaseUrl, envNumber, onInterrupt, type Row } from "./lib.ts";
 
-const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 100_000);
+const LEARNERS = envNumber("BENCH_LEARNERS", 100_000);
 /** The seeded data's shape (seedReportData). */
 export const COHORTS = 100;
 export const LESSONS_PER_COHORT = 10;
-const RUNS = Number(process.env.BENCH_RUNS ?? 50);
+const RUNS = envNumber("BENCH_RUNS", 50);
 const CSV_RUNS = 5;
 const BASE_URL = "http://localhost:8080";
 /** The day the seeded data calls today: its last lesson is due then. */

@@ -30,6 +30,7 @@ import {
   benchStatement,
   type Child,
   databaseUrl,
+  envNumber,
   type LoadResult,
   load,
   onInterrupt,
@@ -42,13 +43,13 @@ import {
 } from "./lib.ts";
 import { COHORTS, cohortName, LESSONS_PER_COHORT, seedReportData, TODAY } from "./reports.ts";
 
-const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
-const WINDOW_SECONDS = Number(process.env.SOAK_WINDOW ?? 30);
-const SINGLE_RATE = Number(process.env.SOAK_SINGLE_RATE ?? 600);
-const BATCH_RATE = Number(process.env.SOAK_BATCH_RATE ?? 10);
-const REPORT_RATE = Number(process.env.SOAK_REPORT_RATE ?? 10);
-const REMINDER_EVERY_SECONDS = Number(process.env.SOAK_REMINDER_EVERY ?? 60);
-const LEARNERS = Number(process.env.SOAK_LEARNERS ?? 10_000);
+const SECONDS = envNumber("SOAK_SECONDS", 600);
+const WINDOW_SECONDS = envNumber("SOAK_WINDOW", 30);
+const SINGLE_RATE = envNumber("SOAK_SINGLE_RATE", 600);
+const BATCH_RATE = envNumber("SOAK_BATCH_RATE", 10);
+const REPORT_RATE = envNumber("SOAK_REPORT_RATE", 10);
+const REMINDER_EVERY_SECONDS = envNumber("SOAK_REMINDER_EVERY", 60);
+const LEARNERS = envNumber("SOAK_LEARNERS", 10_000);
 /** A Redis database of the soak's own; it deletes only the keys the service creates there. */
 const REDIS_URL = `${(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379").replace(/\/\d+$/, "")}/13`;
 const SERVICE_KEYS = ["xapi:statements*", "bull:cohort-lrs-jobs:*"];
