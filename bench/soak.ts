@@ -402,6 +402,15 @@ export async function benchSoak(): Promise<{ rows: Row[]; results: Record<string
     });
     const within = (value: number, baseline: number, tolerance: number) =>
       Math.abs(value / baseline - 1) <= tolerance;
+    // Thirds of fewer than six windows are too few to tell steady from lucky: no verdict then.
+    const judged = measured.length >= 6;
+    const steady = (ok: boolean) => (judged ? ok : undefined);
+    if (!judged) {
+      process.stdout.write(
+        `soak: ${measured.length} window(s) after the warm-up are too few to judge steadiness; ` +
+          "it takes 6 (SOAK_SECONDS of at least 7 × SOAK_WINDOW)\n",
+      );
+    }
 
     const rows: Row[] = [];
     const throughputRow = (metric: string, unit: string, pick: (w: Window) => number) => {
@@ -412,7 +421,7 @@ export async function benchSoak(): Promise<{ rows: Row[]; results: Record<string
         unit,
         baseline,
         target: "±10 % of first third",
-        met: within(value, baseline, THROUGHPUT_TOLERANCE),
+        met: steady(within(value, baseline, THROUGHPUT_TOLERANCE)),
       });
     };
     const p99Row = (metric: string, pick: (w: Window) => number) => {
@@ -423,7 +432,7 @@ export async function benchSoak(): Promise<{ rows: Row[]; results: Record<string
         unit: "ms",
         baseline,
         target: "≤ 1.5× first third",
-        met: value <= baseline * P99_GROWTH,
+        met: steady(value <= baseline * P99_GROWTH),
       });
     };
     throughputRow("single POST throughput (last third; baseline first)", "req/s", (w) =>
@@ -451,7 +460,7 @@ export async function benchSoak(): Promise<{ rows: Row[]; results: Record<string
         unit: "MiB",
         baseline,
         target: "≤ 1.10× first third",
-        met: value <= baseline * RSS_GROWTH,
+        met: steady(value <= baseline * RSS_GROWTH),
       });
       rows.push({
         metric: `${part} RSS trend`,
