@@ -245,3 +245,20 @@ export async function seedCohort(db: Db, learners: number): Promise<void> {
     });
   }
 }
+
+/** The environment of a `scheduler` (or `run-task`) on private services, reminding at 18:00. */
+export function schedulerEnv(urls: {
+  database: string;
+  redis: string;
+  smtp: string;
+}): Record<string, string> {
+  return {
+    DATABASE_URL: urls.database,
+    REDIS_URL: urls.redis,
+    SMTP_URL: urls.smtp,
+    DATA_DIR: dataDir(),
+    LOG_LEVEL: "warn",
+    APP_SECRET: "faults-app-secret-0123456789-abcdefghijklmn",
+    REMINDER_HOUR: "18",
+  };
+}

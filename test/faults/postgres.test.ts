@@ -13,7 +13,14 @@ import { runCli, startServer } from "../helpers/cli.ts";
 import { waitFor } from "../helpers/redis.ts";
 import { startSmtp } from "../helpers/smtp.ts";
 import { basic } from "../helpers/xapi.ts";
-import { dataDir, knownStatement, privatePostgres, privateRedis, seedCohort } from "./harness.ts";
+import {
+  dataDir,
+  knownStatement,
+  privatePostgres,
+  privateRedis,
+  schedulerEnv,
+  seedCohort,
+} from "./harness.ts";
 
 const KEY = "faults-content";
 const SECRET = "faults-content-secret-0123";
@@ -141,15 +148,7 @@ describe("PostgreSQL stopped while reminders are being sent", () => {
     const postgres = await track(privatePostgres());
     const redis = await track(privateRedis());
     const smtp = await track(startSmtp().then((server) => Object.assign(server, { stop: server.close })));
-    const env = {
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      SMTP_URL: smtp.url,
-      DATA_DIR: dataDir(),
-      LOG_LEVEL: "warn",
-      APP_SECRET: "faults-app-secret-0123456789-abcdefghijklmn",
-      REMINDER_HOUR: "18",
-    };
+    const env = schedulerEnv({ database: postgres.url, redis: redis.url, smtp: smtp.url });
     expect((await runCli(["migrate"], env)).code).toBe(0);
     const LEARNERS = 30;
     const setup = openPostgres(postgres.url);

@@ -10,7 +10,7 @@ import { runCli, type Server, startServer } from "../helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { waitFor } from "../helpers/redis.ts";
 import { startSmtp, type TestSmtp } from "../helpers/smtp.ts";
-import { dataDir, type PrivateRedis, privateRedis, seedCohort } from "./harness.ts";
+import { type PrivateRedis, privateRedis, schedulerEnv, seedCohort } from "./harness.ts";
 
 const LEARNERS = 60;
 const AT = "2026-03-02T18:00:00Z";
@@ -22,13 +22,7 @@ let schedulers: Server[] = [];
 
 function env(): Record<string, string> {
   return {
-    DATABASE_URL: database.url,
-    REDIS_URL: redis.url,
-    SMTP_URL: smtp.url,
-    DATA_DIR: dataDir(),
-    LOG_LEVEL: "warn",
-    APP_SECRET: "faults-app-secret-0123456789-abcdefghijklmn",
-    REMINDER_HOUR: "18",
+    ...schedulerEnv({ database: database.url, redis: redis.url, smtp: smtp.url }),
     WORKER_CLAIM_IDLE: "2s",
     // A send cut off by the kill is sent again once its claim lapses (default 10 min).
     REMINDER_SEND_LEASE: "5s",
