@@ -201,6 +201,19 @@ describe.each(POISONS)("the JSON API with %s", (_, bad, words) => {
   });
 });
 
+describe("many bad fields", () => {
+  it("names the first 20, however many there are", async () => {
+    const body = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, "\u0000"]));
+    const response = await app.inject({ method: "POST", url: "/api/signup", payload: body });
+    expect(response.statusCode).toBe(400);
+    const { error, details } = response.json();
+    expect(error).toBe("invalid_text");
+    expect(details.map((detail: { field: string }) => detail.field)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `f${i}`),
+    );
+  });
+});
+
 describe("query strings and path parameters", () => {
   it.each([
     ["/api/lessons?cohortId=c%00", "query.cohortId"],
