@@ -28,6 +28,14 @@ export class ValidationFailed extends AppError {
   }
 }
 
+/** Text PostgreSQL cannot store (a NUL, an unpaired surrogate) in a field or key of the input. */
+export class InvalidText extends AppError {
+  constructor(details: ErrorDetail[]) {
+    const message = details.map((detail) => `${detail.field}: ${detail.message}`).join("; ");
+    super(400, "invalid_text", message, details);
+  }
+}
+
 export class AvatarTaken extends AppError {
   constructor(readonly avatar: string) {
     super(400, "avatar_taken", `the avatar "${avatar}" is already taken; choose another`, [

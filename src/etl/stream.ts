@@ -1,12 +1,21 @@
 /**
  * The Redis stream between ingestion and the worker (DESIGN §5).
  *
- * Terminology: a stream entry is `{id, payload}` (the statement id and the stored statement as
- * JSON) appended with XADD; the worker reads entries through a consumer group and acknowledges
- * (XACK) each only after its flat row is committed. Entries that fail repeatedly go to the dead
- * stream with their error.
+ * Terminology: a stream entry is `{id, payload, origin, version}` (the statement id, the stored
+ * statement as JSON, who published it, and the xAPI version its request was accepted under)
+ * appended with XADD; the worker reads entries through a consumer group and acknowledges (XACK)
+ * each only after its flat row is committed. Entries that fail repeatedly go to the dead stream
+ * with their error.
+ *
+ * Trust boundary: only cohort-lrs and the publishers an operator adds write to this Redis. An
+ * entry with our `origin` is not believed on its word: the worker flattens the statement that
+ * `statements_raw` holds under the entry's id (committed by our api after validation), never the
+ * entry's payload, and an entry whose id is not stored is validated like any other publisher's.
+ * So writing a false `origin` can neither change a stored statement's flat row nor slip an
+ * unvalidated statement in.
  */
 import type { Redis } from "ioredis";
+import type { XapiVersion } from "../xapi/version.ts";
 
 /** Stream names and the consumer group: interfaces other deployments rely on. */
 export const STATEMENT_STREAM = "xapi:statements";
@@ -17,7 +26,8 @@ export const STREAM_MAXLEN = 1_000_000;
 /**
  * The `origin` field of entries this service publishes. Their statements were validated and
  * committed to statements_raw before publishing, so the worker need not do either again; entries
- * from any other publisher are validated and stored by the worker.
+ * from any other publisher are validated (by the xAPI version in their `version` field, else by
+ * the statement's own `version`) and stored by the worker.
  */
 export const OWN_ORIGIN = "cohort-lrs";
 
@@ -26,7 +36,9 @@ export interface Publishable {
 }
 
 /**
- * Appends statements to `stream` (plan a.04: `publish_statement`), one pipelined XADD each.
+ * Appends statements to `stream` (plan a.04: `publish_statement`), one pipelined XADD each, with
+ * our `origin` and `version`, the xAPI version (`X-Experience-API-Version`) their request was
+ * validated and accepted under, which is not always the statement's own `version` property.
  * Rejects when Redis does not take them; the caller logs and counts that, and the sweep
  * flattens the statements from PostgreSQL instead.
  */
@@ -34,6 +46,7 @@ export async function publishStatements(
   redis: Redis,
   stream: string,
   statements: Publishable[],
+  version: XapiVersion,
 ): Promise<void> {
   if (statements.length === 0) return;
   const pipeline = redis.pipeline();
@@ -48,6 +61,10 @@ export async function publishStatements(
       statement.id,
       "payload",
       JSON.stringify(statement),
+      "origin",
+      OWN_ORIGIN,
+      "version",
+      version,
     );
   }
   const results = await pipeline.exec();
@@ -56,6 +73,11 @@ export async function publishStatements(
 }
 
 /** One statement: the plan's `publish_statement(stream, statement_json)`. */
-export function publishStatement(redis: Redis, stream: string, statement: Publishable): Promise<void> {
-  return publishStatements(redis, stream, [statement]);
+export function publishStatement(
+  redis: Redis,
+  stream: string,
+  statement: Publishable,
+  version: XapiVersion,
+): Promise<void> {
+  return publishStatements(redis, stream, [statement], version);
 }

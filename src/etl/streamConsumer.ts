@@ -11,16 +11,21 @@
  *   `claimIdleMs`, at start and then periodically.
  * - On database errors the consumer backs off (doubling up to 10 s) and retries; it never acks
  *   what it could not commit. `stop()` finishes the batch in hand.
+ * - A statement our api accepted is never judged again: an entry with our `origin` is flattened
+ *   from its committed row in statements_raw. Only entries this service did not validate (another
+ *   publisher's, or one whose id is not stored) are validated, and only they can be dead-lettered
+ *   for it.
  */
 import os from "node:os";
 import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { type Db, isDatabaseUnavailable } from "../db/client.ts";
+import { type Db, isDatabaseUnavailable, queryRows } from "../db/client.ts";
 import { logTaskStatus } from "../jobs/taskStatus.ts";
 import { metrics } from "../metrics.ts";
 import type { StoredStatement } from "../xapi/validateStatement.ts";
 import { validateStatement } from "../xapi/validateStatement.ts";
+import { negotiateVersion, type XapiVersion } from "../xapi/version.ts";
 import { type FlatRow, type FlattenContext, flattenStatement } from "./flattenStatement.ts";
 import { CONSUMER_GROUP, DEAD_STREAM, OWN_ORIGIN, STATEMENT_STREAM } from "./stream.ts";
 import { writeFlatRows } from "./writeFlatRows.ts";
@@ -53,6 +58,19 @@ type Entry = [id: string, fields: string[]];
 function field(fields: string[], name: string): string | undefined {
   for (let i = 0; i < fields.length - 1; i += 2) if (fields[i] === name) return fields[i + 1];
   return undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The rules an entry we did not validate is judged by: the xAPI version its publisher names in
+ * the entry's `version` field, else the statement's own `version` (2.0.x → 2.0.0, else 1.0.3).
+ */
+function validationVersion(fields: string[], statement: StoredStatement): XapiVersion {
+  return (
+    negotiateVersion(field(fields, "version")) ??
+    (String(statement.version ?? "").startsWith("2.") ? "2.0.0" : "1.0.3")
+  );
 }
 
 export class StreamConsumer {
@@ -192,6 +210,7 @@ export class StreamConsumer {
     const raws: StoredStatement[] = [];
     const dead: { entryId: string; statementId?: string; error: string; payload?: string }[] = [];
     const good: string[] = [];
+    const committed = await this.committedStatements(entries);
     for (const [entryId, fields] of entries) {
       const payload = field(fields, "payload");
       if (payload === undefined) {
@@ -199,20 +218,22 @@ export class StreamConsumer {
         continue;
       }
       try {
-        const statement = JSON.parse(payload) as StoredStatement;
-        if (field(fields, "origin") !== OWN_ORIGIN) {
-          // Another publisher: validate, and store the raw statement with the flat row.
-          const problems = validateStatement(statement, {
-            version: String(statement.version ?? "").startsWith("2.") ? "2.0.0" : "1.0.3",
-          });
-          if (problems.length || typeof statement.stored !== "string" || typeof statement.id !== "string") {
-            const first = problems[0];
-            throw new Error(
-              first ? `${first.path || "statement"}: ${first.message}` : "missing id or stored",
-            );
-          }
-          raws.push(statement);
+        // Ours: validated when it was accepted, and committed; flatten what PostgreSQL holds.
+        const ours = committed.get(field(fields, "id")?.toLowerCase() ?? "");
+        if (ours) {
+          rows.push(flattenStatement(ours, context));
+          good.push(entryId);
+          continue;
         }
+        // Another publisher's (or one claiming our origin for a statement we never stored):
+        // validate, and store the raw statement with the flat row.
+        const statement = JSON.parse(payload) as StoredStatement;
+        const problems = validateStatement(statement, { version: validationVersion(fields, statement) });
+        if (problems.length || typeof statement.stored !== "string" || typeof statement.id !== "string") {
+          const first = problems[0];
+          throw new Error(first ? `${first.path || "statement"}: ${first.message}` : "missing id or stored");
+        }
+        raws.push(statement);
         rows.push(flattenStatement(statement, context));
         good.push(entryId);
       } catch (error) {
@@ -268,6 +289,26 @@ export class StreamConsumer {
       { entries: entries.length, flattened: rows.length, dead: dead.length },
       "stream batch committed",
     );
+  }
+
+  /**
+   * The committed statements of the entries that say they are ours, by id. An entry's `origin`
+   * only says where to look: what is flattened is the row our api committed after validating it,
+   * so a forged entry cannot change it (see the trust boundary in stream.ts). Throws on database
+   * errors, acknowledging nothing.
+   */
+  private async committedStatements(entries: Entry[]): Promise<Map<string, StoredStatement>> {
+    const ids = entries
+      .filter(([, fields]) => field(fields, "origin") === OWN_ORIGIN)
+      .map(([, fields]) => field(fields, "id")?.toLowerCase())
+      .filter((id): id is string => id !== undefined && UUID.test(id));
+    if (ids.length === 0) return new Map();
+    const rows = await queryRows<{ id: string; payload: StoredStatement }>(
+      this.deps.db,
+      sql`select id::text, payload from statements_raw
+          where id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)`,
+    );
+    return new Map(rows.map((row) => [row.id, row.payload]));
   }
 
   /** Moves entries to the dead stream with their error and records them in task_status. */

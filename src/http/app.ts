@@ -36,6 +36,7 @@ import { uiRoutes } from "../ui/routes.ts";
 import { CredentialVerifier } from "../xapi/credentials.ts";
 import { installErrorHandlers } from "./errorHandler.ts";
 import { type AuthClass, adminGuard, classifyRoute, securitySchemes, xapiGuard } from "./routeAuth.ts";
+import { rejectUnstorableInput } from "./storableInput.ts";
 import { validatorCompiler } from "./validation.ts";
 
 export interface AppDeps {
@@ -109,6 +110,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // Every route: no text PostgreSQL cannot store, in parameters, query or body.
+  app.addHook("preValidation", rejectUnstorableInput);
   app.addHook("onResponse", async (request, reply) => {
     const labels = {
       method: request.method,

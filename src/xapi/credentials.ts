@@ -11,6 +11,7 @@ import { parseAuthorization } from "../auth/basic.ts";
 import { verifySecret } from "../auth/secrets.ts";
 import type { Db } from "../db/client.ts";
 import { apiCredentials } from "../db/schema.ts";
+import { unstorableTextProblem } from "../db/storableText.ts";
 
 export interface XapiClient {
   credentialId: string;
@@ -39,6 +40,11 @@ export class CredentialVerifier {
   async verify(header: string | undefined): Promise<XapiClient | undefined> {
     const credentials = parseAuthorization(header);
     if (credentials?.scheme !== "basic" || !credentials.username || !credentials.password) return undefined;
+    // No credential holds a NUL: asking PostgreSQL for such a key would fail with 500, and scrypt
+    // (HMAC underneath) would take a secret with NULs appended for the secret itself.
+    if (unstorableTextProblem(credentials.username) || unstorableTextProblem(credentials.password)) {
+      return undefined;
+    }
     const cacheKey = createHash("sha256")
       .update(`${credentials.username}\u0000${credentials.password}`)
       .digest("base64");

@@ -84,12 +84,16 @@ export async function ingestStatements(deps: IngestDeps, request: IngestRequest)
   );
   const { inserted } = await deps.store.store(prepared, request.client.credentialId);
   metrics.statementsIngested.inc(inserted.length);
-  if (inserted.length) await handOver(deps, inserted);
+  if (inserted.length) await handOver(deps, inserted, version);
   return prepared.map((statement) => statement.id);
 }
 
 /** After the commit: publish to the stream (streaming) or nudge the sweep (incremental). */
-async function handOver(deps: IngestDeps, inserted: PreparedStatement[]): Promise<void> {
+async function handOver(
+  deps: IngestDeps,
+  inserted: PreparedStatement[],
+  version: XapiVersion,
+): Promise<void> {
   if (deps.etlMode === "incremental" || !deps.redis) {
     deps.onStored?.();
     return;
@@ -97,7 +101,7 @@ async function handOver(deps: IngestDeps, inserted: PreparedStatement[]): Promis
   try {
     // Don't queue behind a Redis that is away: the sweep is the safety net.
     if (deps.redis.status !== "ready") throw new Error(`redis is ${deps.redis.status}`);
-    await withTimeout(publishStatements(deps.redis, STATEMENT_STREAM, inserted), 2_000, "redis");
+    await withTimeout(publishStatements(deps.redis, STATEMENT_STREAM, inserted, version), 2_000, "redis");
   } catch (error) {
     metrics.publishFailures.inc(inserted.length);
     deps.log.warn(

@@ -6,12 +6,18 @@
  * flight go into the next one, one multi-row INSERT in one transaction, so a burst of small
  * requests costs one WAL flush rather than one each. An id that is already stored is accepted
  * when the stored statement matches (`sameStatement`); when it does not, that request fails with
- * 409 and nothing of it is stored. A batch that meets such a conflict is rolled back and its
- * requests are stored one transaction each, so one client's conflict never touches another's
- * statements.
+ * 409 and nothing of it is stored.
+ *
+ * One client never fails another's request: a group that fails for any reason but an outage (a
+ * conflicting id, or anything else the database refuses in one request's statements) is rolled
+ * back and its requests are stored again one transaction each, so only the request at fault
+ * fails, with its own error, and every other is committed. Only a database that cannot be reached
+ * (`isDatabaseUnavailable`: connection refused, pool timeout, not queryable) fails the whole
+ * group at once, as 503: retrying one by one would only wait for the outage again, request after
+ * request.
  */
 import { sql } from "drizzle-orm";
-import { type Db, queryRows } from "../db/client.ts";
+import { type Db, isDatabaseUnavailable, queryRows } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import type { PreparedStatement } from "./prepareStatement.ts";
 import { sameStatement } from "./sameStatement.ts";
@@ -169,11 +175,11 @@ export class StatementStore {
       });
       for (const [i, request] of batch.entries()) request.resolve(outcomes[i]!);
     } catch (error) {
-      if (!(error instanceof BatchConflict)) {
+      if (!(error instanceof BatchConflict) && isDatabaseUnavailable(error)) {
         for (const request of batch) request.reject(error);
         return;
       }
-      // Rolled back: store each request on its own, so only the conflicting ones fail.
+      // Rolled back: store each request on its own, so only the one at fault fails.
       for (const request of batch) {
         await storeStatements(this.db, request.statements, request.credentialId).then(
           request.resolve,

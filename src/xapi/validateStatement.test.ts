@@ -1030,3 +1030,37 @@ describe("identifier length", () => {
     expect(problems).toContainEqual({ path, message: expect.stringContaining("at most 2048 characters") });
   });
 });
+
+describe("validateStatement: text PostgreSQL cannot store", () => {
+  it.each([
+    ["actor.name", statement({ actor: { ...ACTOR, name: "Ana\u0000" } }), "U+0000 (NUL)"],
+    [
+      'object.definition.name["en-US"]',
+      statement({ object: { ...ACTIVITY, definition: { name: { "en-US": "Day\ud800" } } } }),
+      "unpaired surrogate U+D800",
+    ],
+    [
+      'object.result.extensions["http://example.com/e"].deep[0]',
+      statement({
+        object: {
+          objectType: "SubStatement",
+          actor: ACTOR,
+          verb: VERB,
+          object: ACTIVITY,
+          result: { extensions: { "http://example.com/e": { deep: ["\udc00"] } } },
+        },
+      }),
+      "unpaired surrogate U+DC00",
+    ],
+  ])("is a problem at %s, nested statements and extension values included", (path, value, fragment) => {
+    expectOnly(value, path, fragment);
+  });
+
+  it("names a key holding it, and the index of the statement in a batch", () => {
+    const bad = statement({ result: { extensions: { "http://example.com/\u0000": 1 } } });
+    expect(validateStatements([statement(), bad], "2.0.0")).toContainEqual({
+      path: '[1].result.extensions["http://example.com/\\u0000"]',
+      message: "must not contain U+0000 (NUL)",
+    });
+  });
+});

@@ -35,8 +35,11 @@
  * - 2.0.0 `contextAgents` / `contextGroups`: `objectType` is required; `relevantTypes` is optional
  *   (the 9274.1.1 table marks it Optional) but, when given, must be a non-empty array of IRIs.
  * - Voiding: only a top-level statement voids; a SubStatement with the voided verb is allowed.
+ * - Text: no string or key, anywhere (extensions too), may hold U+0000 or an unpaired surrogate.
+ *   JSON can carry both; PostgreSQL can store neither, so they are refused like any other problem.
  */
 
+import { findUnstorableText } from "../db/storableText.ts";
 import type { XapiVersion } from "./version.ts";
 
 export interface StatementProblem {
@@ -551,6 +554,7 @@ function iriMessage(example: string): string {
 
 function checkStatement(value: unknown, path: string, c: Check): void {
   if (!expectObject(value, path, c, "an object (a statement)")) return;
+  checkStorableText(value, path, c);
   checkKeys(value, "statement", path, c);
   checkStatementBody(value, path, c, { sub: false });
 
@@ -573,6 +577,21 @@ function checkStatement(value: unknown, path: string, c: Check): void {
         `must be StatementRef when the verb is ${VOIDED_VERB_ID}`,
       );
     }
+  }
+}
+
+/**
+ * No string or key anywhere in the statement (extension values and keys included) may hold text
+ * PostgreSQL cannot store: a NUL or an unpaired surrogate would fail the write of every statement
+ * committed with it.
+ */
+function checkStorableText(value: JsonObject, path: string, c: Check): void {
+  for (const found of findUnstorableText(value, MAX_PROBLEMS)) {
+    const at = found.path.reduce<string>(
+      (prefix, segment) => (typeof segment === "number" ? item(prefix, segment) : child(prefix, segment)),
+      path,
+    );
+    c.problems.add(at, found.message);
   }
 }
 
