@@ -14,6 +14,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyI
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { FailureLimiter } from "../auth/failureLimiter.ts";
+import { SessionStore } from "../auth/session.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { AppError } from "../errors.ts";
@@ -65,6 +66,8 @@ declare module "fastify" {
     deps: AppDeps;
     /** Every route registered, with its auth class (for route-table tests and the progress view). */
     routeTable: RouteEntry[];
+    /** Admin sessions of the login form: started at login, ended at logout. */
+    sessions: SessionStore;
     /** Checks xAPI credentials; `forget()` after revoking one. */
     credentialVerifier: CredentialVerifier;
     email: EmailClient;
@@ -122,8 +125,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const verifier = new CredentialVerifier(deps.database.db);
   app.decorate("credentialVerifier", verifier);
   app.decorate("email", deps.email ?? emailClientFor(config));
+  const sessions = new SessionStore(deps.database.db, deps.signingSecret);
+  app.decorate("sessions", sessions);
   const guards = {
-    admin: adminGuard(deps.adminPassword, deps.signingSecret),
+    admin: adminGuard(deps.adminPassword, sessions),
     xapi: xapiGuard(verifier, new FailureLimiter(20, 60_000)),
   };
   const routeTable: RouteEntry[] = [];
