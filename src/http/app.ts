@@ -46,6 +46,12 @@ export interface AppDeps {
   adminPassword: string;
   /** Present when `REDIS_URL` is configured: readiness checks it, rate limits are shared through it. */
   redis?: Redis;
+  /**
+   * True when this process cannot work without Redis (role `all` runs the stream worker and the
+   * scheduler): `/health/ready` is then 503 while Redis is down. Default false (role `api`: ready,
+   * reported `degraded`).
+   */
+  redisRequired?: boolean;
   /** A logger to use; default: a new pino logger at `config.logLevel`. */
   logger?: Logger;
   /** Called after statements are committed in incremental mode (the in-process sweep's nudge). */
@@ -156,6 +162,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(rateLimit, {
     global: false,
     ...(deps.redis ? { redis: deps.redis, nameSpace: "cohort-lrs:rate-limit:" } : {}),
+    // While Redis (the shared counters) is down, requests go through uncounted rather than 500:
+    // an api stays useful through a Redis outage (health/readiness.ts).
+    skipOnError: true,
     errorResponseBuilder: (_request, context) =>
       new AppError(429, "rate_limited", `too many requests; try again in ${context.after}`),
   });
