@@ -63,7 +63,9 @@ export class SessionStore {
   async start(now = Date.now()): Promise<string> {
     const { value, session } = createSession(this.secret, now);
     await this.db.delete(adminSessions).where(lte(adminSessions.expiresAt, new Date(now)));
-    await this.db.insert(adminSessions).values({ id: rowId(session), expiresAt: new Date(session.expiresAt) });
+    await this.db
+      .insert(adminSessions)
+      .values({ id: rowId(session), expiresAt: new Date(session.expiresAt) });
     return value;
   }
 

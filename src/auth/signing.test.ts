@@ -33,9 +33,9 @@ describe("signed tokens", () => {
 
   it("refuse every other encoding of a valid signature: trailing bits, padding, +/ and whitespace", () => {
     // Subjects whose signatures contain both '-' and '_', so the +/ spelling differs.
-    const tokens = Array.from({ length: 200 }, (_, i) => signToken(SECRET, "unsubscribe", `subject-${i}`)).filter(
-      (token) => /[-_]/.test(token.slice(token.lastIndexOf(".") + 1)),
-    );
+    const tokens = Array.from({ length: 200 }, (_, i) =>
+      signToken(SECRET, "unsubscribe", `subject-${i}`),
+    ).filter((token) => /[-_]/.test(token.slice(token.lastIndexOf(".") + 1)));
     expect(tokens.length).toBeGreaterThan(20);
     for (const token of tokens) {
       const altered = alteredEncodings(token);

@@ -586,7 +586,10 @@ describe("unsubscribe", () => {
     const action = form[1]!.replace(/&amp;/g, "&");
     expect(action).toBe(link);
     const fields = Object.fromEntries(
-      [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]+)">/g)].map((m) => [m[1], m[2]]),
+      [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]+)">/g)].map((m) => [
+        m[1],
+        m[2],
+      ]),
     );
     expect(fields).toEqual({ "List-Unsubscribe": "One-Click" });
     const clicked = await app.inject({

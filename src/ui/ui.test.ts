@@ -226,9 +226,9 @@ describe("admin login", () => {
         payload: formBody({ _csrf: "nope" }),
       });
       expect(forged.statusCode).toBe(403);
-      expect((await app.inject({ method: "GET", url: "/ui", headers: { cookie: second.cookie } })).statusCode).toBe(
-        200,
-      );
+      expect(
+        (await app.inject({ method: "GET", url: "/ui", headers: { cookie: second.cookie } })).statusCode,
+      ).toBe(200);
       // Log out everywhere through the other replica; the first one refuses both cookies.
       const out = await replica.inject({
         method: "POST",
@@ -246,13 +246,16 @@ describe("admin login", () => {
           expect(api.statusCode).toBe(401);
         }
       }
-      const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from admin_sessions`);
+      const [row] = await queryRows<{ n: number }>(
+        database.db,
+        sql`select count(*)::int as n from admin_sessions`,
+      );
       expect(row!.n).toBe(0);
       // A new login works as before.
       const again = await logIn();
-      expect((await app.inject({ method: "GET", url: "/ui", headers: { cookie: again.cookie } })).statusCode).toBe(
-        200,
-      );
+      expect(
+        (await app.inject({ method: "GET", url: "/ui", headers: { cookie: again.cookie } })).statusCode,
+      ).toBe(200);
     } finally {
       await replica.close();
     }
