@@ -14,9 +14,13 @@ import pg from "pg";
 import type { Config } from "../config.ts";
 import { maskUrl } from "../maskUrl.ts";
 import { acquireDirLock } from "./dirLock.ts";
+import { installParameterFreeQueryErrors } from "./errors.ts";
 import * as schema from "./schema.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+// Query errors never carry their parameters (keys, hashes, emails) into logs or pages: db/errors.ts.
+installParameterFreeQueryErrors();
 
 /**
  * Runs a raw SQL query and returns its rows. Both drivers answer `execute` with `{ rows }`;
