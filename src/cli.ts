@@ -15,6 +15,7 @@ import { DirLockedError } from "./db/dirLock.ts";
 import { SchemaError } from "./db/migrate.ts";
 import { CONSUMER_GROUP, STATEMENT_STREAM } from "./etl/stream.ts";
 import { checkReadiness } from "./health/readiness.ts";
+import { isSaneInstant, SANE_DATES } from "./http/validation.ts";
 import { type Runtime, startRuntime } from "./runtime.ts";
 import { startApi } from "./services/api.ts";
 import { startBanner } from "./services/banner.ts";
@@ -171,8 +172,11 @@ async function runOneTask(
   }
   const task = name as TaskName;
   const at = options.at === undefined ? undefined : new Date(options.at);
-  if (at && Number.isNaN(at.getTime()))
-    fail(`--at must be an ISO 8601 instant such as 2026-03-02T18:00:00Z, got "${options.at}"`, EXIT_USAGE);
+  if (at && (Number.isNaN(at.getTime()) || !isSaneInstant(at)))
+    fail(
+      `--at must be an ISO 8601 instant from ${SANE_DATES.from} to ${SANE_DATES.to} such as 2026-03-02T18:00:00Z, got "${options.at}"`,
+      EXIT_USAGE,
+    );
   if ((at || options.dryRun) && task !== "daily-reminders")
     fail("--at and --dry-run apply to daily-reminders only", EXIT_USAGE);
   const request = { ...(at ? { at } : {}), ...(options.dryRun ? { dryRun: true } : {}) };
