@@ -82,8 +82,8 @@ export function xapiGuard(verifier: CredentialVerifier, limiter: FailureLimiter)
 
 /**
  * The `admin` class: the admin password over HTTP Basic (user `admin`) or Bearer, or an admin
- * session cookie (the login form) whose session is still live. A page (`/ui/*`) without either redirects to the login form;
- * anything else answers 401.
+ * session cookie (the login form) whose session is still live. A page (`/ui/*`) without either
+ * redirects to the login form; anything else answers 401.
  */
 export function adminGuard(adminPassword: string, sessions: SessionStore): onRequestHookHandler {
   return async (request, reply) => {
