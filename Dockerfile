@@ -32,8 +32,8 @@ COPY bin ./bin
 RUN mkdir /data && chown node:node /data
 USER node
 EXPOSE 8080
-# Liveness only (/health/ready also checks the database and Redis, which should not get the
-# container restarted). No curl in the slim image: Node's own fetch does it. Roles without an
+# Liveness only (/health/ready is readiness: it checks the database, and Redis where the role
+# needs it, and an outage there should not get the container restarted). No curl in the slim image: Node's own fetch does it. Roles without an
 # HTTP server (migrate, worker, scheduler) switch it off in docker-compose.yml.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

@@ -14,6 +14,8 @@ import { ContractError, readContracts, updateContractStatus } from "./contracts/
 import { DirLockedError } from "./db/dirLock.ts";
 import { SchemaError } from "./db/migrate.ts";
 import { CONSUMER_GROUP, STATEMENT_STREAM } from "./etl/stream.ts";
+import { checkReadiness } from "./health/readiness.ts";
+import { isSaneInstant, SANE_DATES } from "./http/validation.ts";
 import { type Runtime, startRuntime } from "./runtime.ts";
 import { startApi } from "./services/api.ts";
 import { startBanner } from "./services/banner.ts";
@@ -85,10 +87,16 @@ function onShutdown(runtime: Runtime, stopFns: (() => Promise<void>)[]): void {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-/** With METRICS_PORT set, this role also serves GET /metrics there (no auth: a private network). */
-async function metricsListener(config: ReturnType<typeof loadConfig>): Promise<(() => Promise<void>)[]> {
+/**
+ * With METRICS_PORT set, this role also serves GET /metrics there (no auth: a private network),
+ * and GET /health/ready for what the role needs (`redisRequired`: it cannot work without Redis).
+ */
+async function metricsListener(runtime: Runtime, redisRequired: boolean): Promise<(() => Promise<void>)[]> {
+  const { config } = runtime;
   if (!config.metricsPort) return [];
-  const server = await startMetricsServer(config.metricsPort, config.host);
+  const server = await startMetricsServer(config.metricsPort, config.host, () =>
+    checkReadiness({ database: runtime.database, redis: runtime.redis, redisRequired }),
+  );
   process.stdout.write(`cohort-lrs: metrics at ${server.url}\n`);
   return [server.stop];
 }
@@ -116,6 +124,8 @@ async function runServer(role: "all" | "api"): Promise<void> {
   stops.push(() => runner.stop());
   const api = await startApi(runtime, {
     onStatementsStored,
+    // `all` runs the stream worker and the scheduler, which need Redis; `api` works on without it.
+    redisRequired: role === "all" && runtime.redis !== undefined,
     runTask: (name, request) => runTaskNow(runtime, runner, name, request),
   });
   const serverFile =
@@ -124,7 +134,7 @@ async function runServer(role: "all" | "api"): Promise<void> {
     api.stop,
     ...stops,
     async () => serverFile?.remove(),
-    ...(await metricsListener(config)),
+    ...(await metricsListener(runtime, role === "all")),
   ]);
   process.stdout.write(startBanner(role, api.url, runtime));
 }
@@ -135,7 +145,7 @@ async function runWorker(): Promise<void> {
     throw new ConfigError("REDIS_URL", "the worker consumes the Redis stream; set REDIS_URL");
   const runtime = await startRuntime(config, { migrate: false, secrets: false });
   const worker = await startWorker(runtime);
-  onShutdown(runtime, [() => worker.stop(), ...(await metricsListener(config))]);
+  onShutdown(runtime, [() => worker.stop(), ...(await metricsListener(runtime, true))]);
   process.stdout.write(
     `cohort-lrs: role worker consuming ${STATEMENT_STREAM} as ${worker.consumerName} (group ${CONSUMER_GROUP})\n`,
   );
@@ -146,7 +156,7 @@ async function runScheduler(): Promise<void> {
   const runtime = await startRuntime(config, { migrate: false, secrets: false });
   const runner = createRunner(runtime, { scheduled: ["incremental-etl", "daily-reminders"] });
   await runner.start();
-  onShutdown(runtime, [() => runner.stop(), ...(await metricsListener(config))]);
+  onShutdown(runtime, [() => runner.stop(), ...(await metricsListener(runtime, true))]);
   process.stdout.write(
     `cohort-lrs: role scheduler on ${runner.description}: incremental-etl every ${config.incrementalEtlIntervalMs / 1000} s, ` +
       `daily-reminders hourly (REMINDER_HOUR ${config.reminderHour}, mail: ${runtime.email.description})\n`,
@@ -162,8 +172,11 @@ async function runOneTask(
   }
   const task = name as TaskName;
   const at = options.at === undefined ? undefined : new Date(options.at);
-  if (at && Number.isNaN(at.getTime()))
-    fail(`--at must be an ISO 8601 instant such as 2026-03-02T18:00:00Z, got "${options.at}"`, EXIT_USAGE);
+  if (at && (Number.isNaN(at.getTime()) || !isSaneInstant(at)))
+    fail(
+      `--at must be an ISO 8601 instant from ${SANE_DATES.from} to ${SANE_DATES.to} such as 2026-03-02T18:00:00Z, got "${options.at}"`,
+      EXIT_USAGE,
+    );
   if ((at || options.dryRun) && task !== "daily-reminders")
     fail("--at and --dry-run apply to daily-reminders only", EXIT_USAGE);
   const request = { ...(at ? { at } : {}), ...(options.dryRun ? { dryRun: true } : {}) };

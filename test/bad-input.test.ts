@@ -362,3 +362,158 @@ describe("invalid input elsewhere", () => {
     expect(users!.n).toBe(0);
   }, 120_000);
 });
+
+describe("out-of-range numbers and dates", () => {
+  const pad = (n: number, width: number) => String(n).padStart(width, "0");
+  /** Calendar-valid dates whose year is outside 1900–2999: PostgreSQL cannot store some, none is sane. */
+  const outOfRangeDate = fc
+    .tuple(
+      fc.oneof(fc.integer({ min: 0, max: 1899 }), fc.integer({ min: 3000, max: 99_999 })),
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 1, max: 28 }),
+    )
+    .map(([year, month, day]) => `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}`);
+  const outOfRangeDateTime = fc
+    .tuple(outOfRangeDate, fc.constantFrom("Z", "+00:00", "-05:00", "+14:00", ".123Z"))
+    .map(([date, zone]) => `${date}T12:00:00${zone}`);
+  /** Just outside the range, by its edges' offsets. */
+  const edgeInstants = fc.constantFrom(
+    "1899-12-31T23:59:59Z",
+    "1900-01-01T00:30:00+01:00",
+    "2999-12-31T23:00:00-05:00",
+    "3000-01-01T00:00:00Z",
+    "0000-01-01T00:00:00Z",
+  );
+  /** Counts no list accepts: beyond 10^9 (PostgreSQL's bigint, JavaScript's safe integers), or negative. */
+  const hugeNumber = fc.oneof(
+    fc.constantFrom("1e20", "1e309", "9007199254740993", "1000000001", "2147483648", "-1", "-1e20"),
+    fc.bigInt({ min: 10n ** 9n + 1n, max: 10n ** 40n }).map(String),
+    fc.double({ min: 1e10, max: 1e300, noNaN: true }).map((x) => x.toExponential()),
+  );
+  type Case = { method: "GET" | "POST"; url: string; payload?: object; field: string };
+
+  it("answers every route's numbers and dates out of range with 400 naming the parameter", async () => {
+    const created = await app.inject({
+      method: "POST",
+      url: "/api/lessons",
+      headers: adminHeaders,
+      payload: {
+        cohortId: "c1",
+        activityId: "https://l.example.com/range",
+        title: "Range",
+        lessonDate: "2026-03-02",
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const lessonId = created.json().id as string;
+    const query = (path: string, field: string) => (value: string) =>
+      ({
+        method: "GET",
+        url: `${path}${path.includes("?") ? "&" : "?"}${field}=${encodeURIComponent(value)}`,
+        field,
+      }) as Case;
+    const numberCases = [
+      ...["limit", "offset"].flatMap((field) => [
+        query("/api/users", field),
+        query("/api/lessons", field),
+        query("/api/reports/cohorts/c1/completions", field),
+        query("/api/reports/cohorts/c1/completions?format=csv", field),
+        query(`/api/reports/lessons/${lessonId}/incomplete`, field),
+      ]),
+      query("/api/debug/recent-completions", "limit"),
+      (value: string) =>
+        ({
+          method: "POST",
+          url: "/api/debug/query",
+          payload: { name: "recent-statements", params: { limit: Number(value) } },
+          field: "params.limit",
+        }) as Case,
+    ];
+    const dateCases = [
+      query("/api/lessons", "lessonDate"),
+      query("/api/reports/cohorts/c1/completions", "from"),
+      query("/api/reports/cohorts/c1/completions", "to"),
+      query("/api/reports/cohorts/c1/completions?format=csv", "to"),
+      (value: string) =>
+        ({
+          method: "POST",
+          url: "/api/lessons",
+          payload: {
+            cohortId: "c1",
+            activityId: `https://l.example.com/${value}`,
+            title: "Far",
+            lessonDate: value,
+          },
+          field: "lessonDate",
+        }) as Case,
+      (value: string) =>
+        ({
+          method: "POST",
+          url: "/api/debug/query",
+          payload: { name: "incomplete-learners-for-date", params: { date: value } },
+          field: "params.date",
+        }) as Case,
+    ];
+    const dateTimeCases = [
+      query("/api/reports/cohorts/c1/completions", "from"),
+      query("/api/reports/cohorts/c1/completions", "to"),
+      query("/api/debug/reminder-preview", "at"),
+      (value: string) =>
+        ({
+          method: "POST",
+          url: "/api/tasks/daily-reminders/run",
+          payload: { at: value, dryRun: true },
+          field: "at",
+        }) as Case,
+    ];
+    const cases = fc.oneof(
+      fc.tuple(fc.constantFrom(...numberCases), hugeNumber).map(([make, value]) => make(value)),
+      fc.tuple(fc.constantFrom(...dateCases), outOfRangeDate).map(([make, value]) => make(value)),
+      fc
+        .tuple(fc.constantFrom(...dateTimeCases), fc.oneof(outOfRangeDateTime, edgeInstants))
+        .map(([make, value]) => make(value)),
+    );
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ method, url, payload, field }) => {
+        const response = await app.inject({
+          method,
+          url,
+          headers: adminHeaders,
+          ...(payload ? { payload } : {}),
+        });
+        expect(response.statusCode, `${method} ${url} ${JSON.stringify(payload ?? "")}`).toBe(400);
+        const body = response.json() as { error: string; message: string; details: { field: string }[] };
+        expect(body.error).toBe("validation_error");
+        expect(body.details.map((detail) => detail.field)).toContain(field);
+        expect(body.message).toContain(field);
+      }),
+      { numRuns: 400, seed: 4 },
+    );
+    // The edges themselves are accepted, and nothing out of range was stored.
+    for (const url of [
+      "/api/lessons?lessonDate=1900-01-01&offset=1000000000",
+      "/api/reports/cohorts/c1/completions?from=1900-01-01&to=2999-12-31",
+      "/api/reports/cohorts/c1/completions?from=1900-01-01T00:00:00Z&to=2999-12-31T23:59:59Z",
+      "/api/debug/reminder-preview?at=2999-12-31T23:59:59Z",
+    ]) {
+      expect((await app.inject({ method: "GET", url, headers: adminHeaders })).statusCode, url).toBe(200);
+    }
+    const [lessons] = await queryRows<{ n: number }>(
+      database.db,
+      sql`select count(*)::int as n from lessons`,
+    );
+    expect(lessons!.n).toBe(1);
+  }, 120_000);
+
+  it("the Reminders page refuses an instant out of range, showing now instead", async () => {
+    for (const at of ["0000-01-01", "3000-01-01T00:00:00Z", "-271821-04-20"]) {
+      const page = await app.inject({
+        method: "GET",
+        url: `/ui/test-reminders?at=${encodeURIComponent(at)}`,
+        headers: adminHeaders,
+      });
+      expect(page.statusCode).toBe(400);
+      expect(page.body).toContain("is not an instant from 1900-01-01 to 2999-12-31");
+    }
+  });
+});

@@ -85,8 +85,21 @@ describe("production mode (api + worker on PostgreSQL and Redis)", () => {
     expect((await runCli(["migrate"], env)).code).toBe(0);
     const api = await startServer(["api"], env);
     servers.push(api);
-    const worker = await startServer(["worker"], env, 60_000, /role worker consuming/);
+    // A port of this project's test range for the worker's metrics listener.
+    const metricsPort = 32301;
+    const worker = await startServer(
+      ["worker"],
+      { ...env, METRICS_PORT: String(metricsPort) },
+      60_000,
+      /role worker consuming/,
+    );
     servers.push(worker);
+    // Both roles are ready, each checking what it needs: the worker answers on its metrics port.
+    const workerReady = await fetch(`http://127.0.0.1:${metricsPort}/health/ready`);
+    expect(workerReady.status).toBe(200);
+    expect(await workerReady.json()).toEqual({ status: "ok", checks: { database: "ok", redis: "ok" } });
+    const apiReady = await fetch(`${api.url}/health/ready`);
+    expect(await apiReady.json()).toEqual({ status: "ok", checks: { database: "ok", redis: "ok" } });
 
     const response = await fetch(`${api.url}/xapi/statements`, {
       method: "POST",

@@ -115,7 +115,14 @@ describe("daily reminders on the embedded database", () => {
     expect(mail.text).toContain(`http://localhost:8080${link![1]}`);
     const page = await fetch(`${server.url}${link![1]}`);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain("You are unsubscribed");
+    expect(await page.text()).toContain("Unsubscribe</button>");
+    const oneClick = await fetch(`${server.url}${link![1]}`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "List-Unsubscribe=One-Click",
+    });
+    expect(oneClick.status).toBe(200);
+    expect(await oneClick.text()).toContain("You are unsubscribed");
     expect(await server.stop()).toBe(0);
     servers.length = 0;
   }, 120_000);

@@ -3,11 +3,23 @@
  * exercising every kind of credential (admin login form, HTTP Basic, xAPI keys, a new key's
  * secret, session cookies, unsubscribe tokens), then a search of everything it printed.
  */
+import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { Writable } from "node:stream";
+import { sql } from "drizzle-orm";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { csrfToken } from "../src/auth/session.ts";
+import { type Database, driverError, openMemoryPglite } from "../src/db/client.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { apiCredentials, users } from "../src/db/schema.ts";
+import { createApp } from "../src/http/app.ts";
+import { loggerOptions } from "../src/logger.ts";
+import { SIGNING_SECRET, ADMIN_PASSWORD as TEST_ADMIN_PASSWORD, testConfig } from "./helpers/app.ts";
 import { type Server, startServer } from "./helpers/cli.ts";
+import { createTestDatabase } from "./helpers/db.ts";
 import { basic, statement } from "./helpers/xapi.ts";
 
 const ADMIN_PASSWORD = "logs-test-admin-password-91";
@@ -92,4 +104,131 @@ describe("the logs of a full run", () => {
     }
     expect(output).not.toMatch(/authorization/i);
   }, 120_000);
+});
+
+/** A pino logger with the service's options, writing into a string. */
+function capturingLogger() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: pino(loggerOptions("trace"), stream), output: () => lines.join("") };
+}
+
+/** Creates a key through the admin page while the database refuses every new credential. */
+async function failKeyCreation(database: Database) {
+  await database.db.execute(
+    sql`alter table api_credentials add constraint refuse_new_keys check (name <> 'never') not valid`,
+  );
+  const { logger, output } = capturingLogger();
+  const app = await createApp({
+    config: testConfig(),
+    database,
+    adminPassword: TEST_ADMIN_PASSWORD,
+    signingSecret: SIGNING_SECRET,
+    logger,
+  });
+  try {
+    const response = await app.inject({
+      method: "POST",
+      url: "/ui/admin/keys",
+      headers: {
+        authorization: basic("admin", TEST_ADMIN_PASSWORD),
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      payload: new URLSearchParams({
+        name: "never",
+        scope: "all",
+        _csrf: csrfToken(SIGNING_SECRET, "basic"),
+      }).toString(),
+    });
+    return { response, output: output() };
+  } finally {
+    await app.close();
+  }
+}
+
+describe("a database error", () => {
+  // One embedded database for the PGlite cases (migrating one takes seconds).
+  let embedded: Database;
+  beforeAll(async () => {
+    embedded = await openMemoryPglite();
+    await migrate(embedded.db);
+  });
+  afterAll(async () => {
+    await embedded.close();
+  });
+
+  it.each(["postgres", "pglite"] as const)(
+    "of a failed key creation (%s) is logged without the new key, its secret's hash or any parameter",
+    async (kind) => {
+      const test = kind === "postgres" ? await createTestDatabase() : undefined;
+      const database = test ?? embedded;
+      try {
+        const { response, output } = await failKeyCreation(database);
+        expect(response.statusCode).toBe(500);
+        expect(response.body).not.toMatch(/lrs_|scrypt|never/);
+        // The failure is in the log, with what an operator needs: the statement and the constraint.
+        expect(output).toContain("refuse_new_keys");
+        expect(output).toContain('insert into \\"api_credentials\\"');
+        expect(output).not.toMatch(/lrs_[\w-]{6,}/);
+        expect(output).not.toContain("scrypt$");
+        expect(output).not.toMatch(/params/i);
+        expect(output).not.toContain("Failing row");
+        expect(output).not.toContain('"never"');
+        expect(output).not.toContain(",never,");
+      } finally {
+        await test?.drop();
+        if (!test)
+          await embedded.db.execute(sql`alter table api_credentials drop constraint refuse_new_keys`);
+      }
+    },
+  );
+
+  it("keeps its code, constraint and SQL, and drops every value (pg and PGlite)", async () => {
+    const test = await createTestDatabase();
+    try {
+      for (const database of [test, embedded]) {
+        const secretHash = `scrypt$16384$8$1$${randomUUID()}`;
+        await database.db.insert(apiCredentials).values({ name: "a", key: "dup-key-4411", secretHash });
+        const duplicate = await database.db
+          .insert(apiCredentials)
+          .values({ name: "b", key: "dup-key-4411", secretHash })
+          .catch(
+            (error: unknown) => error as Error & { params?: unknown; cause?: Error & { detail?: unknown } },
+          );
+        expect(duplicate).toBeInstanceOf(Error);
+        const error = duplicate as Error & {
+          params?: unknown;
+          query?: string;
+          cause?: Error & { detail?: unknown };
+        };
+        expect(driverError(error)).toMatchObject({ code: "23505", constraint: "api_credentials_key_key" });
+        expect(error.query).toContain('insert into "api_credentials"');
+        expect(error.params).toEqual([]);
+        expect(error.cause?.detail).toBeUndefined();
+        const everything = `${error.message}\n${error.stack}\n${error.cause?.message}\n${error.cause?.stack}\n${JSON.stringify(error)}`;
+        expect(everything).not.toContain("dup-key-4411");
+        expect(everything).not.toContain(secretHash);
+
+        // A value the database refuses is not repeated in the message either.
+        const badUuid = await database.db
+          .select()
+          .from(users)
+          .where(sql`${users.id} = ${"not-a-uuid-9931"}::uuid`)
+          .catch((caught: unknown) => caught as Error & { cause?: Error });
+        expect(badUuid).toBeInstanceOf(Error);
+        const bad = badUuid as Error & { cause?: Error };
+        expect(`${bad.message}${bad.stack}${bad.cause?.message}${bad.cause?.stack}`).not.toContain(
+          "not-a-uuid-9931",
+        );
+        expect(bad.cause?.message).toMatch(/invalid input syntax for type uuid/);
+      }
+    } finally {
+      await test.drop();
+    }
+  });
 });

@@ -4,14 +4,13 @@
  */
 import { Redis } from "ioredis";
 import pg from "pg";
+import { maskUrl } from "../src/maskUrl.ts";
 
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
-}
+const redact = maskUrl;
 
 /** Resolves when PostgreSQL and Redis answer; rejects with one line saying what to start. */
 export async function requireServices(): Promise<void> {

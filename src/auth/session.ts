@@ -1,14 +1,19 @@
 /**
- * Admin sessions and CSRF tokens, both signed with the process-wide signing key (no server-side
- * session store: a session is a signed, expiring cookie value).
+ * Admin sessions and CSRF tokens, both signed with the process-wide signing key.
  *
  * - Session cookie `cohort_lrs_session`: `<id>~<expires ms>` signed for "admin-session"; http-only,
- *   SameSite=Strict, Secure behind HTTPS, 8 hours. Logging out clears it in the browser.
+ *   SameSite=Strict, Secure behind HTTPS, 8 hours. A signed cookie alone is not enough: its session
+ *   must also be live in `admin_sessions` (`SessionStore`), so logging out ends it on the server
+ *   (a copied cookie stops working too) and "log out everywhere" ends every session at once, on
+ *   every replica.
  * - CSRF: every admin form carries `_csrf`, an HMAC of the session id (or of "basic" when the
  *   browser is logged in with HTTP Basic, which browsers also send on their own). The login form's
  *   token is bound to a random nonce in a short-lived `cohort_lrs_login` cookie instead.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { and, eq, gt, lte } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { adminSessions } from "../db/schema.ts";
 import { randomToken } from "./secrets.ts";
 import { signToken, verifyToken } from "./signing.ts";
 
@@ -40,6 +45,50 @@ export function readSession(
   const expiresAt = Number(expires);
   if (!id || !Number.isFinite(expiresAt) || expiresAt <= now) return undefined;
   return { id, expiresAt };
+}
+
+/** The row id of a session: its id hashed, so the table holds nothing a cookie could be made from. */
+function rowId(session: AdminSession): string {
+  return createHash("sha256").update(session.id).digest("hex");
+}
+
+/** Admin sessions that are live, in the database, so every replica agrees on who is logged in. */
+export class SessionStore {
+  constructor(
+    private readonly db: Db,
+    private readonly secret: string,
+  ) {}
+
+  /** Starts a session; returns the cookie value. Sessions that have expired are cleared out on the way. */
+  async start(now = Date.now()): Promise<string> {
+    const { value, session } = createSession(this.secret, now);
+    await this.db.delete(adminSessions).where(lte(adminSessions.expiresAt, new Date(now)));
+    await this.db
+      .insert(adminSessions)
+      .values({ id: rowId(session), expiresAt: new Date(session.expiresAt) });
+    return value;
+  }
+
+  /** The session a cookie value carries when it is signed, unexpired and not ended; else undefined. */
+  async read(value: string | undefined, now = Date.now()): Promise<AdminSession | undefined> {
+    const session = readSession(this.secret, value, now);
+    if (!session) return undefined;
+    const [row] = await this.db
+      .select({ id: adminSessions.id })
+      .from(adminSessions)
+      .where(and(eq(adminSessions.id, rowId(session)), gt(adminSessions.expiresAt, new Date(now))));
+    return row ? session : undefined;
+  }
+
+  /** Ends one session (logging out). */
+  async end(session: AdminSession): Promise<void> {
+    await this.db.delete(adminSessions).where(eq(adminSessions.id, rowId(session)));
+  }
+
+  /** Ends every admin session ("log out everywhere"); returns how many there were. */
+  async endAll(): Promise<number> {
+    return (await this.db.delete(adminSessions).returning({ id: adminSessions.id })).length;
+  }
 }
 
 function mac(secret: string, purpose: string, subject: string): string {

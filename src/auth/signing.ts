@@ -1,5 +1,5 @@
 /**
- * Signed tokens: the unsubscribe links in reminder emails (and, later, admin sessions). The key
+ * Signed tokens: the unsubscribe links in reminder emails and admin session cookies. The key
  * is `APP_SECRET`, or one generated on first start and kept in the `settings` table, so every
  * replica signs and checks with the same key and links keep working across restarts.
  */
@@ -34,12 +34,16 @@ export function signToken(secret: string, purpose: string, subject: string): str
   return `${subject}.${mac(secret, purpose, subject)}`;
 }
 
-/** The subject of a token signed for `purpose` with `secret`, or undefined when it is not. */
+/**
+ * The subject of a token signed for `purpose` with `secret`, or undefined when it is not. Only the
+ * exact signature this module writes is accepted: base64url decoding forgives padding, `+/`, and
+ * stray trailing bits, so comparing decoded bytes would let one token be spelled several ways.
+ */
 export function verifyToken(secret: string, purpose: string, token: string): string | undefined {
   const dot = token.lastIndexOf(".");
   if (dot <= 0) return undefined;
   const subject = token.slice(0, dot);
-  const given = Buffer.from(token.slice(dot + 1), "base64url");
-  const expected = Buffer.from(mac(secret, purpose, subject), "base64url");
+  const given = Buffer.from(token.slice(dot + 1), "utf8");
+  const expected = Buffer.from(mac(secret, purpose, subject), "utf8");
   return given.length === expected.length && timingSafeEqual(given, expected) ? subject : undefined;
 }

@@ -12,10 +12,15 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
 import type { Config } from "../config.ts";
+import { maskUrl } from "../maskUrl.ts";
 import { acquireDirLock } from "./dirLock.ts";
+import { installParameterFreeQueryErrors } from "./errors.ts";
 import * as schema from "./schema.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+// Query errors never carry their parameters (keys, hashes, emails) into logs or pages: db/errors.ts.
+installParameterFreeQueryErrors();
 
 /**
  * Runs a raw SQL query and returns its rows. Both drivers answer `execute` with `{ rows }`;
@@ -71,15 +76,9 @@ export function getDb(): Db {
   return processDatabase.db;
 }
 
-/** `postgres://user:***@host:port/db`: the URL with its password masked. */
+/** `postgres://user:***@host:port/db`: the URL with its password masked (see maskUrl.ts). */
 export function redactUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = "***";
-    return url.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
+  return maskUrl(raw);
 }
 
 export function openPostgres(connectionString: string, options: OpenOptions = {}): Database {

@@ -9,6 +9,7 @@ import { loadMigrations, migrate, SchemaError, schemaState } from "./migrate.ts"
 const ALL = loadMigrations().map((migration) => migration.tag);
 
 const TABLES = [
+  "admin_sessions",
   "api_credentials",
   "lessons",
   "notifications",

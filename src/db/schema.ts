@@ -227,6 +227,21 @@ export const settings = pgTable("settings", {
   createdAt: createdAt(),
 });
 
+/**
+ * Admin sessions that are live: a session cookie is honoured only while its row exists, so
+ * logging out (one row) or "log out everywhere" (every row) ends it on every replica at once.
+ * `id` is the SHA-256 of the cookie's session id, not the id itself.
+ */
+export const adminSessions = pgTable(
+  "admin_sessions",
+  {
+    id: text("id").primaryKey(),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [index("admin_sessions_expires_at_idx").on(t.expiresAt)],
+);
+
 export type User = typeof users.$inferSelect;
 export type Lesson = typeof lessons.$inferSelect;
 export type ApiCredential = typeof apiCredentials.$inferSelect;

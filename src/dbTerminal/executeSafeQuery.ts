@@ -10,6 +10,7 @@ import { performance } from "node:perf_hooks";
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, driverError } from "../db/client.ts";
 import { AppError, type ErrorDetail, ValidationFailed } from "../errors.ts";
+import { isSaneInstant, SANE_DATES } from "../http/validation.ts";
 import {
   findPrebuiltQuery,
   getPrebuiltQueries,
@@ -250,7 +251,10 @@ function checkParam(param: ParamDescriptor, raw: unknown): { value: ParamValue }
     case "email":
       return EMAIL.test(raw) ? { value: raw.toLowerCase() } : { problem: "must be an email address" };
     case "date":
-      return isCalendarDate(raw) ? { value: raw } : { problem: "must be a date, YYYY-MM-DD" };
+      if (!isCalendarDate(raw)) return { problem: "must be a date, YYYY-MM-DD" };
+      return isSaneInstant(new Date(`${raw}T00:00:00Z`))
+        ? { value: raw }
+        : { problem: `must be a date from ${SANE_DATES.from} to ${SANE_DATES.to}` };
   }
 }
 

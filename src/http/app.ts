@@ -14,6 +14,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyI
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { FailureLimiter } from "../auth/failureLimiter.ts";
+import { SessionStore } from "../auth/session.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { AppError } from "../errors.ts";
@@ -46,6 +47,12 @@ export interface AppDeps {
   adminPassword: string;
   /** Present when `REDIS_URL` is configured: readiness checks it, rate limits are shared through it. */
   redis?: Redis;
+  /**
+   * True when this process cannot work without Redis (role `all` runs the stream worker and the
+   * scheduler): `/health/ready` is then 503 while Redis is down. Default false (role `api`: ready,
+   * reported `degraded`).
+   */
+  redisRequired?: boolean;
   /** A logger to use; default: a new pino logger at `config.logLevel`. */
   logger?: Logger;
   /** Called after statements are committed in incremental mode (the in-process sweep's nudge). */
@@ -66,6 +73,8 @@ declare module "fastify" {
     deps: AppDeps;
     /** Every route registered, with its auth class (for route-table tests and the progress view). */
     routeTable: RouteEntry[];
+    /** Admin sessions of the login form: started at login, ended at logout. */
+    sessions: SessionStore;
     /** Checks xAPI credentials; `forget()` after revoking one. */
     credentialVerifier: CredentialVerifier;
     email: EmailClient;
@@ -125,8 +134,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const verifier = new CredentialVerifier(deps.database.db);
   app.decorate("credentialVerifier", verifier);
   app.decorate("email", deps.email ?? emailClientFor(config));
+  const sessions = new SessionStore(deps.database.db, deps.signingSecret);
+  app.decorate("sessions", sessions);
   const guards = {
-    admin: adminGuard(deps.adminPassword, deps.signingSecret),
+    admin: adminGuard(deps.adminPassword, sessions),
     xapi: xapiGuard(verifier, new FailureLimiter(20, 60_000)),
   };
   const routeTable: RouteEntry[] = [];
@@ -154,6 +165,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(rateLimit, {
     global: false,
     ...(deps.redis ? { redis: deps.redis, nameSpace: "cohort-lrs:rate-limit:" } : {}),
+    // While Redis (the shared counters) is down, requests go through uncounted rather than 500:
+    // an api stays useful through a Redis outage (health/readiness.ts).
+    skipOnError: true,
     errorResponseBuilder: (_request, context) =>
       new AppError(429, "rate_limited", `too many requests; try again in ${context.after}`),
   });

@@ -12,7 +12,7 @@
 import type { onRequestHookHandler, RouteOptions } from "fastify";
 import { isAdminAuthorization } from "../auth/admin.ts";
 import type { FailureLimiter } from "../auth/failureLimiter.ts";
-import { readSession, SESSION_COOKIE } from "../auth/session.ts";
+import { SESSION_COOKIE, type SessionStore } from "../auth/session.ts";
 import { AppError, Unauthorized } from "../errors.ts";
 import { metrics } from "../metrics.ts";
 import type { CredentialVerifier, XapiClient } from "../xapi/credentials.ts";
@@ -82,16 +82,16 @@ export function xapiGuard(verifier: CredentialVerifier, limiter: FailureLimiter)
 
 /**
  * The `admin` class: the admin password over HTTP Basic (user `admin`) or Bearer, or an admin
- * session cookie (the login form). A page (`/ui/*`) without either redirects to the login form;
- * anything else answers 401.
+ * session cookie (the login form) whose session is still live. A page (`/ui/*`) without either
+ * redirects to the login form; anything else answers 401.
  */
-export function adminGuard(adminPassword: string, signingSecret: string): onRequestHookHandler {
+export function adminGuard(adminPassword: string, sessions: SessionStore): onRequestHookHandler {
   return async (request, reply) => {
     if (isAdminAuthorization(request.headers.authorization, adminPassword)) {
       request.adminHolder = "basic";
       return;
     }
-    const session = readSession(signingSecret, request.cookies?.[SESSION_COOKIE]);
+    const session = await sessions.read(request.cookies?.[SESSION_COOKIE]);
     if (session) {
       request.adminHolder = session.id;
       return;

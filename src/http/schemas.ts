@@ -18,9 +18,18 @@ export const errorResponses = {
   503: ErrorResponse,
 };
 
+/** The largest `offset` a list accepts. */
+export const MAX_OFFSET = 1_000_000_000;
+
 export const Pagination = {
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: "rows per page (1–1000)" }),
-  offset: Type.Integer({ minimum: 0, default: 0, description: "rows to skip" }),
+  // Bounded: PostgreSQL's OFFSET is a bigint, and a query string can say 1e20.
+  offset: Type.Integer({
+    minimum: 0,
+    maximum: MAX_OFFSET,
+    default: 0,
+    description: "rows to skip (0–1,000,000,000)",
+  }),
 };
 
 export const CohortId = Type.String({

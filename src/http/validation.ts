@@ -12,6 +12,41 @@ import type { ErrorDetail } from "../errors.ts";
 // ajv-formats is CommonJS; its default export arrives as the module object under NodeNext.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
+/**
+ * The dates and instants a request may name: years 1900 to 2999. PostgreSQL refuses some dates a
+ * calendar check allows (year 0000), JavaScript prints years past 9999 in a form PostgreSQL cannot
+ * read back (`+010000-01-01`), and nothing in a course's calendar lies outside these years.
+ */
+export const SANE_DATES = { from: "1900-01-01", to: "2999-12-31" } as const;
+const EARLIEST_MS = Date.parse(`${SANE_DATES.from}T00:00:00Z`);
+const AFTER_LATEST_MS = Date.parse("3000-01-01T00:00:00Z");
+
+/** True when `date` is an instant within `SANE_DATES` (UTC). */
+export function isSaneInstant(date: Date): boolean {
+  const ms = date.getTime();
+  return ms >= EARLIEST_MS && ms < AFTER_LATEST_MS;
+}
+
+const DATE_MESSAGE = `must be a date (YYYY-MM-DD) from ${SANE_DATES.from} to ${SANE_DATES.to}`;
+const DATE_TIME_MESSAGE =
+  `must be a date-time with its offset (e.g. 2026-03-02T18:00:00+01:00) ` +
+  `from ${SANE_DATES.from} to ${SANE_DATES.to}`;
+
+/** ajv-formats' `date` and `date-time`, narrowed to `SANE_DATES`. */
+function addSaneDateFormats(ajv: Ajv): void {
+  const formats = ajv.formats as Record<string, { validate: (text: string) => boolean }>;
+  const calendarDate = formats.date!.validate;
+  const dateTime = formats["date-time"]!.validate;
+  ajv.addFormat("date", {
+    type: "string",
+    validate: (text: string) => calendarDate(text) && isSaneInstant(new Date(`${text}T00:00:00Z`)),
+  });
+  ajv.addFormat("date-time", {
+    type: "string",
+    validate: (text: string) => dateTime(text) && isSaneInstant(new Date(text)),
+  });
+}
+
 function makeAjv(options: Options): Ajv {
   const ajv = new Ajv({
     allErrors: true,
@@ -23,6 +58,7 @@ function makeAjv(options: Options): Ajv {
     ...options,
   });
   addFormats(ajv);
+  addSaneDateFormats(ajv);
   return ajv;
 }
 
@@ -59,6 +95,10 @@ export function describeValidationErrors(errors: ErrorObject[], context: string 
         const extra = String(params.additionalProperty);
         field = field ? `${field}.${extra}` : extra;
         message = "is not a known property";
+      } else if (error.keyword === "format" && params.format === "date") {
+        message = DATE_MESSAGE;
+      } else if (error.keyword === "format" && params.format === "date-time") {
+        message = DATE_TIME_MESSAGE;
       } else if (error.keyword === "pattern" && typeof error.parentSchema?.description === "string") {
         message = `must be ${error.parentSchema.description}`;
       }

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import nodemailer from "nodemailer";
 import type Mail from "nodemailer/lib/mailer";
+import { maskUrl } from "../maskUrl.ts";
 
 export interface EmailMessage {
   to: string;
@@ -61,7 +62,7 @@ export const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_00
 export function smtpEmailClient(smtpUrl: string, from: string): EmailClient {
   const transport = nodemailer.createTransport({ ...SMTP_TIMEOUTS, url: smtpUrl });
   return {
-    description: `SMTP ${smtpUrl.replace(/\/\/[^@/]*@/, "//***@")}`,
+    description: `SMTP ${maskUrl(smtpUrl)}`,
     async send(message) {
       try {
         const info = await transport.sendMail(toMail(from, message));

@@ -557,40 +557,122 @@ describe("lost send jobs", () => {
 });
 
 describe("unsubscribe", () => {
-  it("turns reminders off through the emailed link, and refuses a forged token", async () => {
+  const remindersOf = async (id: string) =>
+    (
+      await queryRows<{ reminders_enabled: boolean }>(
+        database.db,
+        sql`select reminders_enabled from users where id = ${id}`,
+      )
+    )[0]!.reminders_enabled;
+
+  it("the emailed link shows a button and changes nothing; the button's POST turns reminders off", async () => {
     await lesson();
     const alan = await learner("alan");
     await tick(SIX_PM_UTC);
     const link = /https:\/\/course\.example\.com(\/unsubscribe\?token=\S+)/.exec(smtp.received[0]!.text)![1]!;
-    const page = await app.inject({ method: "GET", url: link });
-    expect(page.statusCode).toBe(200);
-    expect(page.headers["content-type"]).toMatch(/text\/html/);
-    expect(page.body).toContain("You are unsubscribed");
-    const [row] = await queryRows<{ reminders_enabled: boolean }>(
-      database.db,
-      sql`select reminders_enabled from users where id = ${alan.id}`,
-    );
-    expect(row!.reminders_enabled).toBe(false);
-
-    const grace = await learner("grace");
-    const forged = link.replace(alan.id, grace.id);
-    for (const url of [forged, "/unsubscribe?token=nonsense", "/unsubscribe"]) {
-      const refused = await app.inject({ method: "GET", url });
-      expect(refused.statusCode).toBe(400);
-      expect(refused.body).toContain("not valid");
+    // What a mail scanner does: follow the link, more than once. Nothing changes.
+    for (let i = 0; i < 3; i++) {
+      const page = await app.inject({ method: "GET", url: link });
+      expect(page.statusCode).toBe(200);
+      expect(page.headers["content-type"]).toMatch(/text\/html/);
+      expect(page.body).not.toContain("You are unsubscribed");
+      expect(page.body).toContain("<button");
     }
-    const [graceRow] = await queryRows<{ reminders_enabled: boolean }>(
-      database.db,
-      sql`select reminders_enabled from users where id = ${grace.id}`,
-    );
-    expect(graceRow!.reminders_enabled).toBe(true);
+    expect(await remindersOf(alan.id)).toBe(true);
 
-    // One-click (RFC 8058) POST works too, and an unsubscribed learner gets nothing more.
-    expect((await app.inject({ method: "POST", url: link })).statusCode).toBe(200);
+    // The page's form posts back to the same address, with the one-click body.
+    const page = await app.inject({ method: "GET", url: link });
+    const form = /<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/.exec(page.body)!;
+    const action = form[1]!.replace(/&amp;/g, "&");
+    expect(action).toBe(link);
+    const fields = Object.fromEntries(
+      [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]+)">/g)].map((m) => [
+        m[1],
+        m[2],
+      ]),
+    );
+    expect(fields).toEqual({ "List-Unsubscribe": "One-Click" });
+    const clicked = await app.inject({
+      method: "POST",
+      url: action,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: new URLSearchParams(fields as Record<string, string>).toString(),
+    });
+    expect(clicked.statusCode).toBe(200);
+    expect(clicked.body).toContain("You are unsubscribed");
+    expect(await remindersOf(alan.id)).toBe(false);
+    // Visiting the link again says so, and still changes nothing.
+    const again = await app.inject({ method: "GET", url: link });
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toContain("already off");
+  });
+
+  it("RFC 8058 one-click POST works as mail programs send it: urlencoded, multipart, or no body", async () => {
+    await lesson();
+    const learners = [await learner("ada"), await learner("bea"), await learner("cyd")];
+    await tick(SIX_PM_UTC);
+    const linkOf = (email: string) =>
+      /https:\/\/course\.example\.com(\/unsubscribe\?token=\S+)/.exec(
+        smtp.received.find((mail) => mail.to[0] === email)!.text,
+      )![1]!;
+    const boundary = "----oneclick";
+    const bodies = [
+      { "content-type": "application/x-www-form-urlencoded", payload: "List-Unsubscribe=One-Click" },
+      {
+        "content-type": `multipart/form-data; boundary=${boundary}`,
+        payload: `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`,
+      },
+      undefined,
+    ];
+    for (const [i, who] of learners.entries()) {
+      const body = bodies[i];
+      const response = await app.inject({
+        method: "POST",
+        url: linkOf(who.email),
+        ...(body ? { headers: { "content-type": body["content-type"] }, payload: body.payload } : {}),
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.body).toContain("You are unsubscribed");
+      expect(await remindersOf(who.id)).toBe(false);
+    }
+    // An unsubscribed learner gets nothing more.
     await lesson({ lessonDate: "2026-03-03", activityId: "https://lessons.example.com/day-2" });
+    const dee = await learner("dee");
     smtp.received.length = 0;
     await tick(new Date("2026-03-03T18:00:00Z"));
-    expect(smtp.received.map((mail) => mail.to[0])).toEqual(["grace@example.com"]);
+    expect(smtp.received.map((mail) => mail.to[0])).toEqual([dee.email]);
+  });
+
+  it("refuses forged, broken and re-encoded tokens on GET and POST, changing nothing", async () => {
+    await lesson();
+    const alan = await learner("alan");
+    const grace = await learner("grace");
+    await tick(SIX_PM_UTC);
+    const link = /https:\/\/course\.example\.com(\/unsubscribe\?token=\S+)/.exec(
+      smtp.received.find((mail) => mail.to[0] === alan.email)!.text,
+    )![1]!;
+    const token = decodeURIComponent(link.slice("/unsubscribe?token=".length));
+    const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const respelled = [
+      `${token}=`,
+      token.replace(/.$/, (last) => B64URL[B64URL.indexOf(last) ^ 1]!),
+      token.replace(/-/g, "+").replace(/_/g, "/"),
+    ].filter((spelled) => spelled !== token);
+    const urls = [
+      link.replace(alan.id, grace.id),
+      "/unsubscribe?token=nonsense",
+      "/unsubscribe",
+      ...respelled.map((spelled) => `/unsubscribe?token=${encodeURIComponent(spelled)}`),
+    ];
+    for (const url of urls) {
+      for (const method of ["GET", "POST"] as const) {
+        const refused = await app.inject({ method, url });
+        expect(refused.statusCode).toBe(400);
+        expect(refused.body).toContain("not valid");
+      }
+    }
+    expect(await remindersOf(alan.id)).toBe(true);
+    expect(await remindersOf(grace.id)).toBe(true);
   });
 });
 

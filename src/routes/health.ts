@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { withTimeout } from "../db/client.ts";
+import { checkReadiness } from "../health/readiness.ts";
 
 const CheckResult = Type.Union([Type.Literal("ok"), Type.String({ description: "why it failed" })]);
 
-/** Liveness (`/health`) and readiness (`/health/ready`: the database and Redis answer). */
+/** Liveness (`/health`) and readiness (`/health/ready`: what this role needs answers; see health/readiness.ts). */
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     "/health",
@@ -25,9 +25,16 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: "public" },
       schema: {
         tags: ["health"],
-        summary: "Readiness: the database (and Redis, when configured) answer",
+        summary: "Readiness: whether this process can do its work (200 ready, 503 not)",
+        description:
+          "The database must answer. Redis, when configured, must answer for a process that runs the " +
+          "stream worker or the scheduler (role `all`); the `api` role stays ready without it and " +
+          "answers 200 with status `degraded` and the failed check.",
         response: {
-          200: Type.Object({ status: Type.Literal("ok"), checks: Type.Record(Type.String(), CheckResult) }),
+          200: Type.Object({
+            status: Type.Union([Type.Literal("ok"), Type.Literal("degraded")]),
+            checks: Type.Record(Type.String(), CheckResult),
+          }),
           503: Type.Object({
             status: Type.Literal("unavailable"),
             checks: Type.Record(Type.String(), CheckResult),
@@ -36,20 +43,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (_request, reply) => {
-      const { database, redis } = app.deps;
-      const probes: Record<string, Promise<unknown>> = { database: database.ping(2_000) };
-      if (redis) probes.redis = withTimeout(redis.ping(), 2_000, "redis");
-      const names = Object.keys(probes);
-      const results = await Promise.allSettled(Object.values(probes));
-      const checks: Record<string, string> = {};
-      results.forEach((result, i) => {
-        checks[names[i]!] =
-          result.status === "fulfilled"
-            ? "ok"
-            : `unreachable: ${(result.reason as Error).message ?? result.reason}`;
-      });
-      const ok = Object.values(checks).every((check) => check === "ok");
-      return reply.code(ok ? 200 : 503).send({ status: ok ? "ok" : "unavailable", checks } as never);
+      const { database, redis, redisRequired } = app.deps;
+      const readiness = await checkReadiness({ database, redis, redisRequired: redisRequired ?? false });
+      return reply.code(readiness.status === "unavailable" ? 503 : 200).send(readiness as never);
     },
   );
 };

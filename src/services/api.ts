@@ -12,7 +12,7 @@ export interface RunningApi {
 
 export async function startApi(
   runtime: Runtime,
-  hooks: Pick<AppDeps, "onStatementsStored" | "runTask"> = {},
+  hooks: Pick<AppDeps, "onStatementsStored" | "runTask" | "redisRequired"> = {},
 ): Promise<RunningApi> {
   const app = await createApp({
     config: runtime.config,

@@ -1,18 +1,38 @@
 /**
  * METRICS_PORT: a listener of its own that serves GET /metrics without authentication, so every
  * role (workers and schedulers have no HTTP server otherwise) can be scraped on a private network.
+ * With a readiness check it also answers GET /health/ready for the role (200 ready, 503 not; see
+ * health/readiness.ts), so a worker that has lost Redis can be seen not to be ready.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Readiness } from "../health/readiness.ts";
 import { registry } from "../metrics.ts";
 
 export async function startMetricsServer(
   port: number,
   host: string,
+  readiness?: () => Promise<Readiness>,
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const server = http.createServer((request, response) => {
-    if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
-      response.writeHead(404, { "content-type": "text/plain" }).end("only GET /metrics here\n");
+    const path = request.url?.split("?")[0];
+    if (request.method === "GET" && path === "/health/ready" && readiness) {
+      readiness().then(
+        (ready) =>
+          response
+            .writeHead(ready.status === "unavailable" ? 503 : 200, { "content-type": "application/json" })
+            .end(JSON.stringify(ready)),
+        (error: Error) =>
+          response
+            .writeHead(503, { "content-type": "application/json" })
+            .end(JSON.stringify({ status: "unavailable", checks: { process: error.message } })),
+      );
+      return;
+    }
+    if (request.method !== "GET" || path !== "/metrics") {
+      response
+        .writeHead(404, { "content-type": "text/plain" })
+        .end(readiness ? "only GET /metrics and /health/ready here\n" : "only GET /metrics here\n");
       return;
     }
     registry.metrics().then(

@@ -9,6 +9,7 @@ import { csrfToken } from "../auth/session.ts";
 import { executeSafeQuery, paramsFromForm, type QueryResult } from "../dbTerminal/executeSafeQuery.ts";
 import { getQueryDescriptors, type QueryDescriptor } from "../dbTerminal/queries.ts";
 import { AppError } from "../errors.ts";
+import { withoutCredentials } from "../maskUrl.ts";
 import { csvLine } from "../reports/csv.ts";
 import { type Html, html } from "./html.ts";
 import { page, table } from "./layout.ts";
@@ -98,7 +99,7 @@ ${result}
 ${
   config.sqlpadUrl
     ? html`<h2>SQLPad</h2><p class="notice">This SQLPad/Superset must connect with a <strong>read-only</strong> database role (the compose file creates one): anything it can run, its users can run.</p>
-<iframe src="${config.sqlpadUrl}" title="SQLPad" style="width: 100%; height: 36rem; border: 1px solid #dfe3ea; border-radius: 8px"></iframe>`
+<iframe src="${withoutCredentials(config.sqlpadUrl)}" title="SQLPad" style="width: 100%; height: 36rem; border: 1px solid #dfe3ea; border-radius: 8px"></iframe>`
     : ""
 }`;
       return reply.type("text/html; charset=utf-8").send(

@@ -62,6 +62,9 @@ export function page(title: string, body: Html, options: PageOptions = {}): stri
         <a href="/docs">API docs</a>
         <form method="post" action="/ui/logout" class="inline">
           <input type="hidden" name="_csrf" value="${options.csrf}"><button class="secondary" type="submit">Log out</button>
+        </form>
+        <form method="post" action="/ui/logout-everywhere" class="inline">
+          <input type="hidden" name="_csrf" value="${options.csrf}"><button class="secondary" type="submit" title="End every admin session, in every browser">Log out everywhere</button>
         </form>`
     : html``;
   return html`<!doctype html>

@@ -1,13 +1,15 @@
 /**
- * `/ui/login` and `/ui/logout`. The login form is CSRF-protected with a token bound to a nonce
- * cookie, and failed attempts are limited per client address (10 per 15 minutes).
+ * `/ui/login`, `/ui/logout` and `/ui/logout-everywhere`. The login form is CSRF-protected with a
+ * token bound to a nonce cookie, and failed attempts are limited per client address (10 per 15
+ * minutes). Logging out ends the session on the server, not only in this browser; logging out
+ * everywhere ends every admin session (HTTP Basic/Bearer callers are not sessions: they send the
+ * password each time, and changing it is what locks them out).
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { FailureLimiter } from "../auth/failureLimiter.ts";
 import { randomToken, safeEqual } from "../auth/secrets.ts";
 import {
-  createSession,
   LOGIN_COOKIE,
   loginCsrfToken,
   readSession,
@@ -27,6 +29,7 @@ function safeNext(next: unknown): string {
 
 export const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { signingSecret, adminPassword } = app.deps;
+  const { sessions } = app;
   const limiter = new FailureLimiter(10, 15 * 60_000);
   const secure = (protocol: string) => protocol === "https";
 
@@ -56,7 +59,7 @@ ${error ? html`<p class="notice bad">${error}</p>` : ""}
     },
     async (request, reply) => {
       const next = safeNext(request.query.next);
-      if (readSession(signingSecret, request.cookies[SESSION_COOKIE])) return reply.redirect(next, 303);
+      if (await sessions.read(request.cookies[SESSION_COOKIE])) return reply.redirect(next, 303);
       const nonce = randomToken(16);
       reply.setCookie(LOGIN_COOKIE, nonce, {
         httpOnly: true,
@@ -111,7 +114,7 @@ ${error ? html`<p class="notice bad">${error}</p>` : ""}
         limiter.fail(request.ip);
         return again(401, "Wrong password.");
       }
-      const { value } = createSession(signingSecret);
+      const value = await sessions.start();
       reply.clearCookie(LOGIN_COOKIE, { path: "/ui" });
       reply.setCookie(SESSION_COOKIE, value, {
         httpOnly: true,
@@ -124,10 +127,23 @@ ${error ? html`<p class="notice bad">${error}</p>` : ""}
     },
   );
 
-  app.post("/ui/logout", { config: { auth: "admin" }, schema: { hide: true } }, async (_request, reply) => {
+  app.post("/ui/logout", { config: { auth: "admin" }, schema: { hide: true } }, async (request, reply) => {
+    const session = readSession(signingSecret, request.cookies[SESSION_COOKIE]);
+    if (session) await sessions.end(session);
     reply.clearCookie(SESSION_COOKIE, { path: "/" });
     return reply.redirect("/ui/login", 303);
   });
+
+  app.post(
+    "/ui/logout-everywhere",
+    { config: { auth: "admin" }, schema: { hide: true } },
+    async (request, reply) => {
+      const ended = await sessions.endAll();
+      request.log.info({ sessions: ended }, "every admin session ended");
+      reply.clearCookie(SESSION_COOKIE, { path: "/" });
+      return reply.redirect("/ui/login", 303);
+    },
+  );
 };
 
 /**

@@ -9,6 +9,7 @@ import { sql } from "drizzle-orm";
 import { Type } from "typebox";
 import { csrfToken } from "../auth/session.ts";
 import { queryRows } from "../db/client.ts";
+import { isSaneInstant, SANE_DATES } from "../http/validation.ts";
 import { reminderEmail } from "../reminders/message.ts";
 import { reminderPreview } from "../reminders/plan.ts";
 import { type Html, html } from "./html.ts";
@@ -111,7 +112,7 @@ ${table(
     },
     async (request, reply) => {
       const at = request.query.at ? new Date(request.query.at) : new Date();
-      if (Number.isNaN(at.getTime())) {
+      if (Number.isNaN(at.getTime()) || !isSaneInstant(at)) {
         return reply
           .code(400)
           .type("text/html; charset=utf-8")
@@ -119,7 +120,7 @@ ${table(
             await render(
               request.adminHolder!,
               new Date(),
-              html`<p class="notice bad">"${request.query.at}" is not an instant; use e.g. 2026-03-02T18:00:00Z. Showing now.</p>`,
+              html`<p class="notice bad">"${request.query.at}" is not an instant from ${SANE_DATES.from} to ${SANE_DATES.to}; use e.g. 2026-03-02T18:00:00Z. Showing now.</p>`,
             ),
           );
       }

@@ -30,6 +30,8 @@ function cookies(response: { headers: Record<string, unknown> }): Record<string,
   );
 }
 
+const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 function formBody(fields: Record<string, string>): string {
   return new URLSearchParams(fields).toString();
 }
@@ -121,7 +123,14 @@ describe("admin login", () => {
   it("refuses expired and forged sessions", async () => {
     const expired = createSession(SIGNING_SECRET, Date.now() - SESSION_TTL_MS - 1_000).value;
     const other = createSession("another-key-entirely-0123456789abcdef").value;
-    for (const value of [expired, other, "garbage"]) {
+    // A live session's cookie with its signature spelled differently (same bytes to a base64 decoder).
+    const live = (await logIn()).cookie.slice(`${SESSION_COOKIE}=`.length);
+    const respelled = [
+      `${live}=`,
+      live.replace(/.$/, (last) => B64URL[B64URL.indexOf(last) ^ 1]!),
+      live.replace(/-/g, "+").replace(/_/g, "/"),
+    ].filter((value) => value !== live);
+    for (const value of [expired, other, "garbage", ...respelled.map(encodeURIComponent)]) {
       const page = await app.inject({
         method: "GET",
         url: "/ui",
@@ -177,6 +186,79 @@ describe("admin login", () => {
     });
     expect(out.statusCode).toBe(303);
     expect(String(out.headers["set-cookie"])).toMatch(/cohort_lrs_session=;/);
+  });
+
+  it("ends the session on the server at logout: a copy of the cookie is refused afterwards", async () => {
+    const { cookie, csrf } = await logIn();
+    const other = await logIn();
+    expect((await app.inject({ method: "GET", url: "/ui", headers: { cookie } })).statusCode).toBe(200);
+    const out = await app.inject({
+      method: "POST",
+      url: "/ui/logout",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      payload: formBody({ _csrf: csrf }),
+    });
+    expect(out.statusCode).toBe(303);
+    // The cookie captured before logout, replayed: a page sends it to the login form, the API says 401.
+    const page = await app.inject({ method: "GET", url: "/ui", headers: { cookie } });
+    expect(page.statusCode).toBe(303);
+    expect(page.headers.location).toBe("/ui/login?next=%2Fui");
+    const api = await app.inject({ method: "GET", url: "/api/users", headers: { cookie } });
+    expect(api.statusCode).toBe(401);
+    const form = await app.inject({ method: "GET", url: "/ui/login", headers: { cookie } });
+    expect(form.statusCode).toBe(200);
+    // Another browser's session is untouched.
+    const still = await app.inject({ method: "GET", url: "/ui", headers: { cookie: other.cookie } });
+    expect(still.statusCode).toBe(200);
+  });
+
+  it("logs out everywhere (CSRF-protected): every earlier session is refused, on every replica", async () => {
+    const replica = await buildApp(database);
+    try {
+      const first = await logIn();
+      const second = await logIn();
+      const button = await app.inject({ method: "GET", url: "/ui", headers: { cookie: first.cookie } });
+      expect(button.body).toContain('action="/ui/logout-everywhere"');
+      const forged = await replica.inject({
+        method: "POST",
+        url: "/ui/logout-everywhere",
+        headers: { cookie: first.cookie, "content-type": "application/x-www-form-urlencoded" },
+        payload: formBody({ _csrf: "nope" }),
+      });
+      expect(forged.statusCode).toBe(403);
+      expect(
+        (await app.inject({ method: "GET", url: "/ui", headers: { cookie: second.cookie } })).statusCode,
+      ).toBe(200);
+      // Log out everywhere through the other replica; the first one refuses both cookies.
+      const out = await replica.inject({
+        method: "POST",
+        url: "/ui/logout-everywhere",
+        headers: { cookie: first.cookie, "content-type": "application/x-www-form-urlencoded" },
+        payload: formBody({ _csrf: first.csrf }),
+      });
+      expect(out.statusCode).toBe(303);
+      expect(out.headers.location).toBe("/ui/login");
+      for (const { cookie } of [first, second]) {
+        for (const instance of [app, replica]) {
+          const page = await instance.inject({ method: "GET", url: "/ui", headers: { cookie } });
+          expect(page.statusCode).toBe(303);
+          const api = await instance.inject({ method: "GET", url: "/api/users", headers: { cookie } });
+          expect(api.statusCode).toBe(401);
+        }
+      }
+      const [row] = await queryRows<{ n: number }>(
+        database.db,
+        sql`select count(*)::int as n from admin_sessions`,
+      );
+      expect(row!.n).toBe(0);
+      // A new login works as before.
+      const again = await logIn();
+      expect(
+        (await app.inject({ method: "GET", url: "/ui", headers: { cookie: again.cookie } })).statusCode,
+      ).toBe(200);
+    } finally {
+      await replica.close();
+    }
   });
 });
 

@@ -58,6 +58,7 @@ const TABLES = [
   "users",
   "lessons",
   "api_credentials",
+  "admin_sessions",
 ];
 
 /** Empties every table, for a clean slate between tests. */
