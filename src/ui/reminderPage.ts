@@ -1,6 +1,7 @@
 /**
- * `/ui/test-reminders`: who would be reminded now (or at a chosen instant), recent notifications,
- * the outbox (when mail goes to files), and a test reminder to any address.
+ * `/ui/test-reminders`: who would be reminded now (or at a chosen instant), notifications by
+ * status, the unconfirmed ones (the operator's to check), recent notifications, the outbox (when
+ * mail goes to files), and a test reminder to any address.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -38,7 +39,7 @@ function outbox(dir: string): { file: string; when: Date; to: string; subject: s
 export const reminderPage: FastifyPluginAsyncTypebox = async (app) => {
   const render = async (holder: string, at: Date, result?: Html) => {
     const { database, config, signingSecret } = app.deps;
-    const [preview, notifications] = await Promise.all([
+    const [preview, notifications, counts, unconfirmed] = await Promise.all([
       reminderPreview(
         database.db,
         { reminderHour: config.reminderHour, publicBaseUrl: config.publicBaseUrl },
@@ -58,7 +59,28 @@ export const reminderPage: FastifyPluginAsyncTypebox = async (app) => {
             from notifications n join users u on u.id = n.user_id join lessons l on l.id = n.lesson_id
             order by n.created_at desc limit 20`,
       ),
+      queryRows<{ status: string; n: number }>(
+        database.db,
+        sql`select status, count(*)::int as n from notifications group by status order by status`,
+      ),
+      queryRows<{
+        id: string;
+        email: string;
+        title: string;
+        lesson_date: string;
+        data_sent_at: string | null;
+        error: string | null;
+      }>(
+        database.db,
+        sql`select n.id, u.email, l.title, to_char(l.lesson_date, 'YYYY-MM-DD') as lesson_date,
+                   n.data_sent_at::text, n.error
+            from notifications n join users u on u.id = n.user_id join lessons l on l.id = n.lesson_id
+            where n.status = 'unconfirmed'
+            order by n.data_sent_at desc nulls last limit 100`,
+      ),
     ]);
+    const unconfirmedCount = counts.find((c) => c.status === "unconfirmed")?.n ?? 0;
+    const domain = new URL(config.publicBaseUrl).hostname;
     const csrf = csrfToken(signingSecret, holder);
     const files = config.smtpUrl ? [] : outbox(path.join(config.dataDir, "outbox"));
     return page(
@@ -85,6 +107,28 @@ ${table(
 <p class="muted">Mail goes through ${app.email.description}.</p>
 ${result ?? ""}</div>
 
+<h2>Notifications by status</h2>
+<p>${counts.length ? counts.map((c, i) => html`${i ? ", " : ""}<span class="${c.status === "unconfirmed" || c.status === "failed" ? "bad" : ""}">${c.n} ${c.status}</span>`) : "none yet"}.</p>
+
+${
+  unconfirmedCount
+    ? html`<h2 class="bad">Unconfirmed (${unconfirmedCount})</h2>
+<div class="panel"><p>These reminders were handed to the mail server, but the scheduler sending them stopped
+(or lost the connection) before the server's reply: they were most likely delivered, so they are not
+sent again. Look the Message-ID up in the mail server's log to be sure.</p>
+${table(
+  ["learner", "lesson", "due", "handed to the mail server", "Message-ID", "error"],
+  unconfirmed.map((n) => [
+    n.email,
+    n.title,
+    n.lesson_date,
+    n.data_sent_at,
+    `<reminder-${n.id}@${domain}>`,
+    n.error,
+  ]),
+)}</div>`
+    : ""
+}
 <h2>Recent notifications</h2>
 ${table(
   ["learner", "lesson", "status", "attempts", "error", "planned", "sent"],

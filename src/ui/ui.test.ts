@@ -5,6 +5,8 @@ import { ADMIN_PASSWORD, adminHeaders, buildApp, SIGNING_SECRET } from "../../te
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../test/helpers/db.ts";
 import { basic, createCredential, statement } from "../../test/helpers/xapi.ts";
 import { createSession, SESSION_COOKIE, SESSION_TTL_MS } from "../auth/session.ts";
+import { createLesson } from "../commands/createLesson.ts";
+import { signUp } from "../commands/signUp.ts";
 import { queryRows } from "../db/client.ts";
 import type { App } from "../http/app.ts";
 
@@ -290,6 +292,61 @@ describe("pages", () => {
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain("is not an instant");
+  });
+});
+
+describe("the Reminders page", () => {
+  it("counts notifications by status and lists the unconfirmed ones with their Message-ID", async () => {
+    const lesson = await createLesson(database.db, {
+      cohortId: "c1",
+      activityId: "https://lessons.example.com/day-1",
+      title: "Day 1",
+      lessonDate: "2026-03-02",
+    });
+    const ada = await signUp(database.db, {
+      name: "Ada",
+      email: "ada@example.com",
+      avatar: "ada",
+      cohortId: "c1",
+    });
+    const alan = await signUp(database.db, {
+      name: "Alan",
+      email: "alan@example.com",
+      avatar: "alan",
+      cohortId: "c1",
+    });
+    const [unconfirmed] = await queryRows<{ id: string }>(
+      database.db,
+      sql`insert into notifications (user_id, lesson_id, status, attempts, attempted_at, data_sent_at, error)
+          values (${ada.id}, ${lesson.id}, 'unconfirmed', 1, '2026-03-02T18:00:00Z', '2026-03-02T18:00:01Z',
+                  'delivery unconfirmed: the mail server did not reply')
+          returning id`,
+    );
+    await database.db.execute(
+      sql`insert into notifications (user_id, lesson_id, status) values (${alan.id}, ${lesson.id}, 'sent')`,
+    );
+    const { cookie } = await logIn();
+    const page = await app.inject({ method: "GET", url: "/ui/test-reminders", headers: { cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(/<span class="bad">1 unconfirmed<\/span>/);
+    expect(page.body).toMatch(/<span class="">1 sent<\/span>/);
+    expect(page.body).toContain("Unconfirmed (1)");
+    const section = page.body.slice(
+      page.body.indexOf("Unconfirmed (1)"),
+      page.body.indexOf("Recent notifications"),
+    );
+    expect(section).toContain("ada@example.com");
+    expect(section).not.toContain("alan@example.com");
+    expect(section).toContain(`&lt;reminder-${unconfirmed!.id}@course.example.com&gt;`);
+    expect(section).toContain("2026-03-02 18:00:01+00");
+    expect(section).toContain("delivery unconfirmed: the mail server did not reply");
+  });
+
+  it("shows no unconfirmed section when there are none", async () => {
+    const { cookie } = await logIn();
+    const page = await app.inject({ method: "GET", url: "/ui/test-reminders", headers: { cookie } });
+    expect(page.body).not.toContain("Unconfirmed (");
+    expect(page.body).toContain("none yet");
   });
 });
 
