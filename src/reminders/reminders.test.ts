@@ -26,6 +26,7 @@ import { smtpEmailClient } from "../mail/emailClient.ts";
 import type { Statement } from "../xapi/validateStatement.ts";
 import { getIncompleteUsers } from "./getIncompleteUsers.ts";
 import { hoursToPlan, planReminders, reminderPreview } from "./plan.ts";
+import { sendAgain } from "./sendAgain.ts";
 import { type SendContext, sendReminder, UNCONFIRMED } from "./sendReminder.ts";
 
 const BASE_URL = "https://course.example.com";
@@ -664,6 +665,27 @@ describe("lost send jobs", () => {
     const result = await tick(undefined, runner);
     expect(result).toMatchObject({ detail: { staleRequeued: 1 } });
     expect(smtp.received.map((mail) => mail.to[0])).toEqual(["stuck@example.com"]);
+  });
+
+  it("an unconfirmed reminder an operator sends again goes out with the next scheduled tick, once", async () => {
+    await lesson();
+    await learner("unsure");
+    await planReminders(database.db, { reminderHour: 18, publicBaseUrl: BASE_URL }, SIX_PM_UTC);
+    const [row] = await queryRows<{ id: string }>(
+      database.db,
+      sql`update notifications set status = 'unconfirmed', attempts = 1, attempted_at = now(), data_sent_at = now(),
+                 created_at = now() - interval '1 hour'
+          returning id`,
+    );
+    // Unconfirmed is settled: the tick leaves it alone…
+    expect(await tick(undefined, inProcess())).toMatchObject({ detail: { staleRequeued: 0 } });
+    expect(smtp.received).toEqual([]);
+    // …until the operator asks for it again.
+    expect(await sendAgain(database.db, row!.id)).toBe(true);
+    expect(await sendAgain(database.db, row!.id)).toBe(false);
+    expect(await tick(undefined, inProcess())).toMatchObject({ detail: { staleRequeued: 1 } });
+    expect(smtp.received.map((mail) => mail.to[0])).toEqual(["unsure@example.com"]);
+    expect((await notifications())[0]).toMatchObject({ status: "sent", attempts: 2, error: null });
   });
 });
 

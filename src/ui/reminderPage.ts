@@ -12,6 +12,7 @@ import { csrfToken } from "../auth/session.ts";
 import { queryRows } from "../db/client.ts";
 import { reminderEmail } from "../reminders/message.ts";
 import { reminderPreview } from "../reminders/plan.ts";
+import { sendAgain } from "../reminders/sendAgain.ts";
 import { type Html, html } from "./html.ts";
 import { csrfField, page, table } from "./layout.ts";
 
@@ -37,7 +38,8 @@ function outbox(dir: string): { file: string; when: Date; to: string; subject: s
 }
 
 export const reminderPage: FastifyPluginAsyncTypebox = async (app) => {
-  const render = async (holder: string, at: Date, result?: Html) => {
+  /** `result`: of a test send, shown by its form; `notice`: of an action on notifications. */
+  const render = async (holder: string, at: Date, result?: Html, notice?: Html) => {
     const { database, config, signingSecret } = app.deps;
     const [preview, notifications, counts, unconfirmed] = await Promise.all([
       reminderPreview(
@@ -107,7 +109,8 @@ ${table(
 <p class="muted">Mail goes through ${app.email.description}.</p>
 ${result ?? ""}</div>
 
-<h2>Notifications by status</h2>
+<h2 id="notifications">Notifications by status</h2>
+${notice ?? ""}
 <p>${counts.length ? counts.map((c, i) => html`${i ? ", " : ""}<span class="${c.status === "unconfirmed" || c.status === "failed" ? "bad" : ""}">${c.n} ${c.status}</span>`) : "none yet"}.</p>
 
 ${
@@ -115,9 +118,10 @@ ${
     ? html`<h2 class="bad">Unconfirmed (${unconfirmedCount})</h2>
 <div class="panel"><p>These reminders were handed to the mail server, but the scheduler sending them stopped
 (or lost the connection) before the server's reply: they were most likely delivered, so they are not
-sent again. Look the Message-ID up in the mail server's log to be sure.</p>
+sent again. Look the Message-ID up in the mail server's log; if it was not delivered, "Send again"
+makes it pending, and the next hourly reminder tick sends it.</p>
 ${table(
-  ["learner", "lesson", "due", "handed to the mail server", "Message-ID", "error"],
+  ["learner", "lesson", "due", "handed to the mail server", "Message-ID", "error", ""],
   unconfirmed.map((n) => [
     n.email,
     n.title,
@@ -125,6 +129,7 @@ ${table(
     n.data_sent_at,
     `<reminder-${n.id}@${domain}>`,
     n.error,
+    html`<form method="post" action="/ui/test-reminders/send-again" class="inline">${csrfField(csrf)}<input type="hidden" name="id" value="${n.id}"><button type="submit" class="secondary">Send again</button></form>`,
   ]),
 )}</div>`
     : ""
@@ -168,6 +173,27 @@ ${table(
           );
       }
       return reply.type("text/html; charset=utf-8").send(await render(request.adminHolder!, at));
+    },
+  );
+
+  app.post(
+    "/ui/test-reminders/send-again",
+    {
+      config: { auth: "admin" },
+      schema: {
+        hide: true,
+        body: Type.Object({ id: Type.String({ format: "uuid" }), _csrf: Type.Optional(Type.String()) }),
+      },
+    },
+    async (request, reply) => {
+      const again = await sendAgain(app.deps.database.db, request.body.id);
+      const result = again
+        ? html`<p class="notice">The reminder is pending again; the next hourly reminder tick sends it.</p>`
+        : html`<p class="notice bad">That reminder is not unconfirmed (any more); nothing was changed.</p>`;
+      return reply
+        .code(again ? 200 : 409)
+        .type("text/html; charset=utf-8")
+        .send(await render(request.adminHolder!, new Date(), undefined, result));
     },
   );
 
