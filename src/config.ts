@@ -67,7 +67,8 @@ export interface Config {
   workerClaimIdleMs: number;
   /**
    * How long a reminder being sent (`sending`) belongs to the attempt that claimed it; after that
-   * a process is presumed to have died mid-send and the reminder is sent again. Longer than the
+   * a process is presumed to have died mid-send and the reminder is sent again (or, if the mail
+   * server already had the whole message, marked `unconfirmed`). Longer than the
    * SMTP client's timeouts allow a send to take. Default 10 min.
    */
   reminderSendLeaseMs: number;

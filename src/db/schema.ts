@@ -178,6 +178,11 @@ export const notifications = pgTable(
     createdAt: createdAt(),
     /** When the latest attempt claimed the row (status `sending`): the start of its lease. */
     attemptedAt: timestamp("attempted_at", { withTimezone: true, mode: "date" }),
+    /**
+     * When the latest attempt had handed the whole message to the mail server and was about to end
+     * it (the final "." of DATA), so from then on the server may have accepted it. Null before.
+     */
+    dataSentAt: timestamp("data_sent_at", { withTimezone: true, mode: "date" }),
     sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [
@@ -186,11 +191,13 @@ export const notifications = pgTable(
     check("notifications_channel_check", sql`${t.channel} in ('email')`),
     /**
      * `sending`: an attempt is talking to the mail server (since `attempted_at`). `skipped`: the
-     * learner completed the lesson or opted out between planning and sending.
+     * learner completed the lesson or opted out between planning and sending. `unconfirmed`: the
+     * message was handed to the mail server but its reply never came back (a crash, a lost
+     * connection); it may have been delivered, so it is not sent again (docs/decisions.md).
      */
     check(
       "notifications_status_check",
-      sql`${t.status} in ('pending', 'sending', 'sent', 'failed', 'skipped')`,
+      sql`${t.status} in ('pending', 'sending', 'sent', 'failed', 'skipped', 'unconfirmed')`,
     ),
     index("notifications_lesson_id_idx").on(t.lessonId),
     index("notifications_status_idx").on(t.status, t.createdAt),

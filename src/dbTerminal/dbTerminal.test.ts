@@ -307,6 +307,7 @@ describe.each(["postgres", "pglite"] as const)("the DB terminal on %s", (kind) =
           lesson_id: seeded.day2Id,
           lesson_title: "Day 2",
           lesson_date: "2026-03-03",
+          data_sent_at: null,
           sent_at: null,
         }),
       ]);
@@ -320,6 +321,7 @@ describe.each(["postgres", "pglite"] as const)("the DB terminal on %s", (kind) =
         (await run("notifications-by-status", { status: "pending", lessonId: seeded.day1Id })).rows,
       ).toEqual([]);
       expect((await run("notifications-by-status", { status: "sent" })).rows).toEqual([]);
+      expect((await run("notifications-by-status", { status: "unconfirmed" })).rows).toEqual([]);
     });
 
     it("task-runs: newest attempts, filtered by task or state, with their duration", async () => {

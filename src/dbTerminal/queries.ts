@@ -210,14 +210,15 @@ const PREBUILT_QUERIES: readonly PrebuiltQuery[] = [
         name: "status",
         type: "enum",
         required: true,
-        values: ["pending", "sending", "sent", "failed", "skipped"],
-        description: "pending, sending, sent, failed or skipped",
+        values: ["pending", "sending", "sent", "failed", "skipped", "unconfirmed"],
+        description: "pending, sending, sent, failed, skipped or unconfirmed",
       },
       { name: "lessonId", type: "uuid", required: false, description: "only this lesson" },
       limitParam(100),
     ],
     sql: (p) => sql`
-      select n.id, n.status, n.channel, n.attempts, n.error, n.created_at, n.attempted_at, n.sent_at,
+      select n.id, n.status, n.channel, n.attempts, n.error, n.created_at, n.attempted_at, n.data_sent_at,
+        n.sent_at,
         u.avatar, u.email, l.id as lesson_id, l.title as lesson_title,
         to_char(l.lesson_date, 'YYYY-MM-DD') as lesson_date
       from notifications n

@@ -158,7 +158,8 @@ export const JOBS = {
         );
       }
       if (outcome.status === "retry") throw new RetryLater(outcome.error);
-      if (outcome.status === "failed") throw new GiveUp(outcome.error);
+      // Unconfirmed: perhaps delivered, so never retried; task_status shows it `failed` with why.
+      if (outcome.status === "failed" || outcome.status === "unconfirmed") throw new GiveUp(outcome.error);
       return { notificationId: data.notificationId, ...outcome };
     },
   }),

@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { Readable } from "node:stream";
 import nodemailer from "nodemailer";
 import type Mail from "nodemailer/lib/mailer";
 import { maskUrl } from "../maskUrl.ts";
@@ -21,9 +22,19 @@ export interface EmailMessage {
   messageId?: string;
 }
 
+export interface SendOptions {
+  /**
+   * Called once the server has the whole message but has not been told it ended (SMTP: before the
+   * final "." of DATA, after the server's 354; the outbox: before the file is written). Until it
+   * resolves nothing more is sent; if it rejects the message is abandoned unfinished, so the
+   * server cannot accept it, and `send` rejects with that error.
+   */
+  beforeEnd?: () => Promise<void>;
+}
+
 export interface EmailClient {
   /** Resolves once the message is accepted (by the SMTP server, or written to the outbox). */
-  send(message: EmailMessage): Promise<{ messageId: string }>;
+  send(message: EmailMessage, options?: SendOptions): Promise<{ messageId: string }>;
   close(): void;
   /** Where mail goes, for logs and the admin area. */
   readonly description: string;
@@ -40,6 +51,24 @@ export class EmailRejected extends Error {
     this.name = "EmailRejected";
   }
 }
+
+/**
+ * The message stream as the SMTP connection reads it, ending only once `beforeEnd` resolved. It is
+ * lazy: it reads nothing before the connection pipes it into DATA, which is after the envelope
+ * (MAIL FROM, RCPT TO) and the server's 354; the DATA stream adds the final "." only when it ends.
+ */
+function endAfter(input: Readable, beforeEnd: () => Promise<void>): Readable {
+  return Readable.from(
+    (async function* () {
+      for await (const chunk of input) yield chunk as Buffer;
+      await beforeEnd();
+    })(),
+    { objectMode: false },
+  );
+}
+
+/** Mail options key under which `send` hands its `beforeEnd` to the transport's stream plugin. */
+const BEFORE_END = "cohortLrsBeforeEnd";
 
 function toMail(from: string, message: EmailMessage): Mail.Options {
   return {
@@ -61,11 +90,19 @@ export const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_00
 
 export function smtpEmailClient(smtpUrl: string, from: string): EmailClient {
   const transport = nodemailer.createTransport({ ...SMTP_TIMEOUTS, url: smtpUrl });
+  transport.use("stream", (mail, done) => {
+    const beforeEnd = (mail.data as Record<string, unknown>)[BEFORE_END] as SendOptions["beforeEnd"];
+    if (beforeEnd) mail.message.processFunc((input) => endAfter(input, beforeEnd));
+    done();
+  });
   return {
     description: `SMTP ${maskUrl(smtpUrl)}`,
-    async send(message) {
+    async send(message, options = {}) {
       try {
-        const info = await transport.sendMail(toMail(from, message));
+        const mail = toMail(from, message);
+        const info = await transport.sendMail(
+          options.beforeEnd ? Object.assign(mail, { [BEFORE_END]: options.beforeEnd }) : mail,
+        );
         return { messageId: info.messageId };
       } catch (error) {
         const code = (error as { responseCode?: number }).responseCode;
@@ -80,8 +117,9 @@ export function outboxEmailClient(outboxDir: string, from: string): EmailClient 
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" });
   return {
     description: `.eml files in ${outboxDir}`,
-    async send(message) {
+    async send(message, options = {}) {
       const info = await transport.sendMail(toMail(from, message));
+      await options.beforeEnd?.();
       mkdirSync(outboxDir, { recursive: true, mode: 0o700 });
       const stamp = new Date().toISOString().replace(/[:.]/g, "-");
       const safeTo = message.to.replace(/[^a-zA-Z0-9@._-]/g, "_");

@@ -26,7 +26,8 @@ import { smtpEmailClient } from "../mail/emailClient.ts";
 import type { Statement } from "../xapi/validateStatement.ts";
 import { getIncompleteUsers } from "./getIncompleteUsers.ts";
 import { hoursToPlan, planReminders, reminderPreview } from "./plan.ts";
-import { type SendContext, sendReminder } from "./sendReminder.ts";
+import { sendAgain } from "./sendAgain.ts";
+import { type SendContext, sendReminder, UNCONFIRMED } from "./sendReminder.ts";
 
 const BASE_URL = "https://course.example.com";
 const DAY = "2026-03-02";
@@ -66,6 +67,10 @@ beforeEach(async () => {
   smtp.received.length = 0;
   smtp.attempts.clear();
   smtp.refuse = () => undefined;
+  smtp.refuseMessage = () => undefined;
+  smtp.release();
+  smtp.hold = () => false;
+  smtp.keepWhenClientLeft = () => false;
   smtp.delayMs = 0;
 });
 afterEach(async () => {
@@ -476,6 +481,113 @@ describe("claims: no transaction held while the mail server talks", () => {
     expect(smtp.received).toHaveLength(1);
   });
 
+  const handedOver = async (id: string) =>
+    (
+      await queryRows<{ data_sent_at: string | null }>(
+        database.db,
+        sql`select data_sent_at::text from notifications where id = ${id}`,
+      )
+    )[0]!.data_sent_at;
+
+  it("records that the message was handed over before ending it, and not before its data", async () => {
+    const id = await plannedId();
+    smtp.hold = () => true; // at RCPT TO, then at the end of DATA
+    const sending = sendReminder(sendContext(), id, false);
+    await waitFor(async () => smtp.held[0]?.stage === "rcpt", 5_000, "the held RCPT TO");
+    expect(await handedOver(id)).toBeNull();
+    smtp.release();
+    // The server has the whole message, ended: the row said so first.
+    await waitFor(async () => smtp.held[0]?.stage === "data", 5_000, "the held end of DATA");
+    expect(await row(id)).toMatchObject({ status: "sending" });
+    expect(await handedOver(id)).not.toBeNull();
+    smtp.hold = () => false;
+    smtp.release();
+    expect(await sending).toMatchObject({ status: "sent" });
+    expect(smtp.received).toHaveLength(1);
+  });
+
+  it("marks a lapsed claim whose message was handed over unconfirmed, and sends nothing", async () => {
+    const id = await plannedId();
+    await abandonedClaim(id, LEASE_MS + 1_000);
+    await database.db.execute(
+      sql`update notifications set data_sent_at = attempted_at + interval '1 second' where id = ${id}`,
+    );
+    const outcome = await sendReminder(sendContext(), id, false);
+    expect(outcome).toMatchObject({ status: "unconfirmed" });
+    const [stored] = await notifications();
+    expect(stored).toMatchObject({ status: "unconfirmed", attempts: 1 });
+    expect(stored!.error).toMatch(
+      new RegExp(`^${UNCONFIRMED}: the message was handed to the mail server at `),
+    );
+    expect(smtp.received).toHaveLength(0);
+    // Settled: a later attempt leaves it alone.
+    expect(await sendReminder(sendContext(), id, false)).toMatchObject({
+      status: "already",
+      current: "unconfirmed",
+    });
+  });
+
+  it("marks a send unconfirmed when the server's reply to the ended message never comes", async () => {
+    const id = await plannedId();
+    const impatient = smtpEmailClient(`${smtp.url}?socketTimeout=500`, "Course <course@example.com>");
+    try {
+      smtp.hold = (stage) => stage === "data";
+      smtp.keepWhenClientLeft = () => true; // as mail servers do
+      const outcome = await sendReminder({ ...sendContext(), email: impatient }, id, false);
+      expect(outcome).toMatchObject({ status: "unconfirmed" });
+      expect((await notifications())[0]).toMatchObject({ status: "unconfirmed", attempts: 1 });
+      smtp.release();
+      // It was delivered after all: which is why it is not sent again.
+      await waitFor(async () => smtp.received.length === 1, 5_000, "the delivery");
+    } finally {
+      impatient.close();
+    }
+  });
+
+  it("retries a message the server refused at the end of DATA: its reply says it was not accepted", async () => {
+    const id = await plannedId();
+    smtp.refuseMessage = (_recipient, attempt) => (attempt === 1 ? "transient" : undefined);
+    expect(await sendReminder(sendContext(), id, false)).toMatchObject({ status: "retry" });
+    expect(await row(id)).toMatchObject({ status: "pending", attempts: 1 });
+    expect(await sendReminder(sendContext(), id, false)).toMatchObject({ status: "sent" });
+    expect(await handedOver(id)).not.toBeNull();
+    expect(smtp.received).toHaveLength(1);
+  });
+
+  it("abandons the message unfinished when the hand-over cannot be recorded", async () => {
+    const id = await plannedId();
+    smtp.hold = (stage) => stage === "rcpt";
+    const sending = sendReminder(sendContext(), id, false);
+    await waitFor(async () => smtp.held.length === 1, 5_000, "the held RCPT TO");
+    // The claim is no longer this attempt's (as if its lease had been taken over).
+    await database.db.execute(sql`update notifications set attempted_at = now() where id = ${id}`);
+    smtp.release();
+    expect(await sending).toMatchObject({ status: "retry" });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(smtp.received).toHaveLength(0);
+    expect(await handedOver(id)).toBeNull();
+  });
+
+  it("a send job that finds its message unconfirmed fails at once, saying why, and is not retried", async () => {
+    const id = await plannedId();
+    await abandonedClaim(id, LEASE_MS + 1_000);
+    await database.db.execute(sql`update notifications set data_sent_at = attempted_at where id = ${id}`);
+    const runner = new InProcessRunner(shortLease(), { scheduled: [], backoffScale: 0.01 });
+    runners.push(runner);
+    await runner.enqueue("send-reminder", { notificationId: id });
+    await runner.drain();
+    const runs = await queryRows<{ status: string; attempt: number; error: string }>(
+      database.db,
+      sql`select status, attempt, error from task_status
+          where task_name = 'send-reminder' and status <> 'started' order by id`,
+    );
+    expect(runs).toEqual([
+      { status: "failed", attempt: 1, error: expect.stringMatching(`^${UNCONFIRMED}: `) },
+    ]);
+    expect(smtp.received).toHaveLength(0);
+    expect((await notifications())[0]).toMatchObject({ status: "unconfirmed" });
+  });
+
   /** When notification `id` was sent, in ms since the epoch. */
   const sentAt = async (id: string) =>
     Number(
@@ -553,6 +665,27 @@ describe("lost send jobs", () => {
     const result = await tick(undefined, runner);
     expect(result).toMatchObject({ detail: { staleRequeued: 1 } });
     expect(smtp.received.map((mail) => mail.to[0])).toEqual(["stuck@example.com"]);
+  });
+
+  it("an unconfirmed reminder an operator sends again goes out with the next scheduled tick, once", async () => {
+    await lesson();
+    await learner("unsure");
+    await planReminders(database.db, { reminderHour: 18, publicBaseUrl: BASE_URL }, SIX_PM_UTC);
+    const [row] = await queryRows<{ id: string }>(
+      database.db,
+      sql`update notifications set status = 'unconfirmed', attempts = 1, attempted_at = now(), data_sent_at = now(),
+                 created_at = now() - interval '1 hour'
+          returning id`,
+    );
+    // Unconfirmed is settled: the tick leaves it alone…
+    expect(await tick(undefined, inProcess())).toMatchObject({ detail: { staleRequeued: 0 } });
+    expect(smtp.received).toEqual([]);
+    // …until the operator asks for it again.
+    expect(await sendAgain(database.db, row!.id)).toBe(true);
+    expect(await sendAgain(database.db, row!.id)).toBe(false);
+    expect(await tick(undefined, inProcess())).toMatchObject({ detail: { staleRequeued: 1 } });
+    expect(smtp.received.map((mail) => mail.to[0])).toEqual(["unsure@example.com"]);
+    expect((await notifications())[0]).toMatchObject({ status: "sent", attempts: 2, error: null });
   });
 });
 

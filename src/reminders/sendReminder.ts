@@ -1,22 +1,27 @@
 /**
  * Sending one reminder (plan a.06: `send_daily_reminders`, one job per learner and lesson), in
- * three steps, so that no database transaction or connection is held while the mail server talks:
+ * steps, so that no database transaction or connection is held while the mail server talks:
  *
  * 1. claim: in one short transaction, lock the row, skip it if the learner completed the lesson
- *    or unsubscribed since planning (`skipped`), else mark it `sending` (`attempted_at` = now).
- * 2. send: the SMTP conversation, outside any transaction.
+ *    or unsubscribed since planning (`skipped`), else mark it `sending` (`attempted_at` = now,
+ *    `data_sent_at` = null).
+ * 2. send: the SMTP conversation, outside any transaction. When the server has the whole message
+ *    and only the final "." of DATA is left, `data_sent_at` is committed first, then the "." is
+ *    sent: the server cannot accept a message before that row says it might have.
  * 3. record: `sent`, or back to `pending` for a retry (`failed` on the last attempt or a
- *    permanent refusal). After the mail server accepted the message, recording is retried
- *    through a database outage, so an outage during a send never makes it send again.
+ *    permanent refusal), or `unconfirmed` when the message was ended but no reply came back.
+ *    After the mail server accepted the message, recording is retried through a database
+ *    outage, so an outage during a send never makes it send again.
  *
  * INVARIANT: only one attempt holds a claim at a time. A row that is `sending` belongs to the
  * attempt that claimed it until its lease (REMINDER_SEND_LEASE, well beyond the SMTP client's
  * timeouts) runs out; a later attempt finds it `in_flight` and sends nothing. Only a process that
- * died mid-send (or that could not record for half the lease) leaves a claim to expire; the
- * next attempt then sends again. That is the one way to a second email, and only when the
- * process died in the instant between the server's "250 accepted" and step 3 (most of a send
- * happens before it); each reminder's stable Message-ID lets mail systems recognise that rare
- * duplicate.
+ * died mid-send (or that could not record for half the lease) leaves a claim to expire. The next
+ * attempt then looks at `data_sent_at`: null means the server never saw the end of the message,
+ * so it cannot have accepted it, and the reminder is sent again (no duplicate is possible); set
+ * means it may well have been accepted (a mail server queues a message before its 250, and keeps
+ * it when the client goes away), so the row becomes `unconfirmed` for the operator, and nothing
+ * is sent twice. docs/decisions.md (Reminders) says why, with the numbers.
  */
 import { sql } from "drizzle-orm";
 import { signToken } from "../auth/signing.ts";
@@ -26,6 +31,9 @@ import { hasCompleted } from "./getIncompleteUsers.ts";
 import { reminderEmail } from "./message.ts";
 
 export const UNSUBSCRIBE_PURPOSE = "unsubscribe";
+
+/** How the error of an `unconfirmed` notification begins. */
+export const UNCONFIRMED = "delivery unconfirmed";
 
 export interface SendContext {
   db: Db;
@@ -45,6 +53,8 @@ export type SendOutcome =
   | { status: "already"; current: string }
   /** Another attempt is sending it; its claim ends at `leaseEndsAt` (ISO 8601). */
   | { status: "in_flight"; leaseEndsAt: string }
+  /** The message was ended at the mail server, whose reply never came back: not sent again. */
+  | { status: "unconfirmed"; error: string }
   | { status: "retry"; error: string }
   | { status: "failed"; error: string };
 
@@ -57,6 +67,7 @@ interface Row {
   status: string;
   lease_ends_at: string | null;
   lease_expired: boolean;
+  data_sent_at: string | null;
   user_id: string;
   name: string;
   email: string;
@@ -79,6 +90,7 @@ async function claim(context: SendContext, notificationId: string): Promise<Clai
       sql`select n.id, n.status,
                  to_json(n.attempted_at + make_interval(secs => ${sendLeaseMs / 1000}))#>>'{}' as lease_ends_at,
                  n.attempted_at + make_interval(secs => ${sendLeaseMs / 1000}) <= now() as lease_expired,
+                 to_json(n.data_sent_at)#>>'{}' as data_sent_at,
                  u.id as user_id, u.name, u.email, u.avatar, u.reminders_enabled,
                  l.title, l.url, l.activity_id
           from notifications n join users u on u.id = n.user_id join lessons l on l.id = n.lesson_id
@@ -91,6 +103,15 @@ async function claim(context: SendContext, notificationId: string): Promise<Clai
     }
     if (row.status !== "pending" && row.status !== "sending") {
       return { outcome: { status: "already", current: row.status } };
+    }
+    if (row.status === "sending" && row.data_sent_at) {
+      // The attempt that claimed it died (or lost the database) after ending the message at the
+      // mail server: it may have been delivered. Not sent again; the operator sees it.
+      const error = `${UNCONFIRMED}: the message was handed to the mail server at ${row.data_sent_at}, but the attempt sending it stopped before the server's reply was recorded`;
+      await tx.execute(
+        sql`update notifications set status = 'unconfirmed', error = ${error} where id = ${row.id}`,
+      );
+      return { outcome: { status: "unconfirmed", error } };
     }
 
     const skip = async (reason: string): Promise<Claim> => {
@@ -106,7 +127,8 @@ async function claim(context: SendContext, notificationId: string): Promise<Clai
     }
     const [claimed] = await queryRows<{ attempted_at: string }>(
       tx as unknown as Db,
-      sql`update notifications set status = 'sending', attempted_at = now(), attempts = attempts + 1
+      sql`update notifications
+          set status = 'sending', attempted_at = now(), data_sent_at = null, attempts = attempts + 1
           where id = ${row.id}
           returning attempted_at::text`,
     );
@@ -149,6 +171,18 @@ export async function sendReminder(
   // Only this attempt's claim is ours to settle (not a later one's, were this one's to expire).
   const ours = sql`id = ${row.id} and status = 'sending' and attempted_at = ${claimed.attemptedAt}::timestamptz`;
 
+  // Before the final "." of DATA: from this commit on, the server may accept the message. If
+  // it cannot be written, the message is abandoned unfinished and the send is retried.
+  let dataSent = false;
+  const beforeEnd = async () => {
+    const [marked] = await queryRows<{ id: string }>(
+      db,
+      sql`update notifications set data_sent_at = now() where ${ours} returning id`,
+    );
+    if (!marked) throw new Error("the claim on the notification was lost before the message was ended");
+    dataSent = true;
+  };
+
   let sent: { messageId: string };
   try {
     sent = await email.send(
@@ -161,10 +195,25 @@ export async function sendReminder(
         notificationId: row.id,
         domain: new URL(publicBaseUrl).hostname,
       }),
+      { beforeEnd },
     );
   } catch (error) {
-    // Not accepted: the claim is given back (or the notification fails for good).
     const message = (error as Error).message;
+    if (dataSent && !(error instanceof EmailRejected && error.responseCode !== undefined)) {
+      // Ended at the server, and no reply (a timeout, a lost connection): it may have been
+      // accepted. Not retried, for the same reason a lapsed claim in this state is not.
+      const unconfirmed = `${UNCONFIRMED}: the message was handed to the mail server, which did not reply (${message})`;
+      await recordThroughOutage(
+        () =>
+          db.execute(
+            sql`update notifications set status = 'unconfirmed', error = ${unconfirmed} where ${ours}`,
+          ),
+        recordForMs,
+      );
+      return { status: "unconfirmed", error: unconfirmed };
+    }
+    // Refused (the server replied with an error), or the message never ended: not accepted. The
+    // claim is given back (or the notification fails for good).
     const giveUp = final || (error instanceof EmailRejected && error.permanent);
     await recordThroughOutage(
       () =>

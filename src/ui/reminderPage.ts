@@ -1,6 +1,7 @@
 /**
- * `/ui/test-reminders`: who would be reminded now (or at a chosen instant), recent notifications,
- * the outbox (when mail goes to files), and a test reminder to any address.
+ * `/ui/test-reminders`: who would be reminded now (or at a chosen instant), notifications by
+ * status, the unconfirmed ones (the operator's to check), recent notifications, the outbox (when
+ * mail goes to files), and a test reminder to any address.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -12,6 +13,7 @@ import { queryRows } from "../db/client.ts";
 import { isSaneInstant, SANE_DATES } from "../http/validation.ts";
 import { reminderEmail } from "../reminders/message.ts";
 import { reminderPreview } from "../reminders/plan.ts";
+import { sendAgain } from "../reminders/sendAgain.ts";
 import { type Html, html } from "./html.ts";
 import { csrfField, page, table } from "./layout.ts";
 
@@ -37,9 +39,10 @@ function outbox(dir: string): { file: string; when: Date; to: string; subject: s
 }
 
 export const reminderPage: FastifyPluginAsyncTypebox = async (app) => {
-  const render = async (holder: string, at: Date, result?: Html) => {
+  /** `result`: of a test send, shown by its form; `notice`: of an action on notifications. */
+  const render = async (holder: string, at: Date, result?: Html, notice?: Html) => {
     const { database, config, signingSecret } = app.deps;
-    const [preview, notifications] = await Promise.all([
+    const [preview, notifications, counts, unconfirmed] = await Promise.all([
       reminderPreview(
         database.db,
         { reminderHour: config.reminderHour, publicBaseUrl: config.publicBaseUrl },
@@ -59,7 +62,28 @@ export const reminderPage: FastifyPluginAsyncTypebox = async (app) => {
             from notifications n join users u on u.id = n.user_id join lessons l on l.id = n.lesson_id
             order by n.created_at desc limit 20`,
       ),
+      queryRows<{ status: string; n: number }>(
+        database.db,
+        sql`select status, count(*)::int as n from notifications group by status order by status`,
+      ),
+      queryRows<{
+        id: string;
+        email: string;
+        title: string;
+        lesson_date: string;
+        data_sent_at: string | null;
+        error: string | null;
+      }>(
+        database.db,
+        sql`select n.id, u.email, l.title, to_char(l.lesson_date, 'YYYY-MM-DD') as lesson_date,
+                   n.data_sent_at::text, n.error
+            from notifications n join users u on u.id = n.user_id join lessons l on l.id = n.lesson_id
+            where n.status = 'unconfirmed'
+            order by n.data_sent_at desc nulls last limit 100`,
+      ),
     ]);
+    const unconfirmedCount = counts.find((c) => c.status === "unconfirmed")?.n ?? 0;
+    const domain = new URL(config.publicBaseUrl).hostname;
     const csrf = csrfToken(signingSecret, holder);
     const files = config.smtpUrl ? [] : outbox(path.join(config.dataDir, "outbox"));
     return page(
@@ -86,6 +110,31 @@ ${table(
 <p class="muted">Mail goes through ${app.email.description}.</p>
 ${result ?? ""}</div>
 
+<h2 id="notifications">Notifications by status</h2>
+${notice ?? ""}
+<p>${counts.length ? counts.map((c, i) => html`${i ? ", " : ""}<span class="${c.status === "unconfirmed" || c.status === "failed" ? "bad" : ""}">${c.n} ${c.status}</span>`) : "none yet"}.</p>
+
+${
+  unconfirmedCount
+    ? html`<h2 class="bad">Unconfirmed (${unconfirmedCount})</h2>
+<div class="panel"><p>These reminders were handed to the mail server, but the scheduler sending them stopped
+(or lost the connection) before the server's reply: they were most likely delivered, so they are not
+sent again. Look the Message-ID up in the mail server's log; if it was not delivered, "Send again"
+makes it pending, and the next hourly reminder tick sends it.</p>
+${table(
+  ["learner", "lesson", "due", "handed to the mail server", "Message-ID", "error", ""],
+  unconfirmed.map((n) => [
+    n.email,
+    n.title,
+    n.lesson_date,
+    n.data_sent_at,
+    `<reminder-${n.id}@${domain}>`,
+    n.error,
+    html`<form method="post" action="/ui/test-reminders/send-again" class="inline">${csrfField(csrf)}<input type="hidden" name="id" value="${n.id}"><button type="submit" class="secondary">Send again</button></form>`,
+  ]),
+)}</div>`
+    : ""
+}
 <h2>Recent notifications</h2>
 ${table(
   ["learner", "lesson", "status", "attempts", "error", "planned", "sent"],
@@ -125,6 +174,27 @@ ${table(
           );
       }
       return reply.type("text/html; charset=utf-8").send(await render(request.adminHolder!, at));
+    },
+  );
+
+  app.post(
+    "/ui/test-reminders/send-again",
+    {
+      config: { auth: "admin" },
+      schema: {
+        hide: true,
+        body: Type.Object({ id: Type.String({ format: "uuid" }), _csrf: Type.Optional(Type.String()) }),
+      },
+    },
+    async (request, reply) => {
+      const again = await sendAgain(app.deps.database.db, request.body.id);
+      const result = again
+        ? html`<p class="notice">The reminder is pending again; the next hourly reminder tick sends it.</p>`
+        : html`<p class="notice bad">That reminder is not unconfirmed (any more); nothing was changed.</p>`;
+      return reply
+        .code(again ? 200 : 409)
+        .type("text/html; charset=utf-8")
+        .send(await render(request.adminHolder!, new Date(), undefined, result));
     },
   );
 

@@ -5,6 +5,8 @@ import { ADMIN_PASSWORD, adminHeaders, buildApp, SIGNING_SECRET } from "../../te
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../test/helpers/db.ts";
 import { basic, createCredential, statement } from "../../test/helpers/xapi.ts";
 import { createSession, SESSION_COOKIE, SESSION_TTL_MS } from "../auth/session.ts";
+import { createLesson } from "../commands/createLesson.ts";
+import { signUp } from "../commands/signUp.ts";
 import { queryRows } from "../db/client.ts";
 import type { App } from "../http/app.ts";
 
@@ -372,6 +374,132 @@ describe("pages", () => {
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain("is not an instant");
+  });
+});
+
+describe("the Reminders page", () => {
+  it("counts notifications by status and lists the unconfirmed ones with their Message-ID", async () => {
+    const lesson = await createLesson(database.db, {
+      cohortId: "c1",
+      activityId: "https://lessons.example.com/day-1",
+      title: "Day 1",
+      lessonDate: "2026-03-02",
+    });
+    const ada = await signUp(database.db, {
+      name: "Ada",
+      email: "ada@example.com",
+      avatar: "ada",
+      cohortId: "c1",
+    });
+    const alan = await signUp(database.db, {
+      name: "Alan",
+      email: "alan@example.com",
+      avatar: "alan",
+      cohortId: "c1",
+    });
+    const [unconfirmed] = await queryRows<{ id: string }>(
+      database.db,
+      sql`insert into notifications (user_id, lesson_id, status, attempts, attempted_at, data_sent_at, error)
+          values (${ada.id}, ${lesson.id}, 'unconfirmed', 1, '2026-03-02T18:00:00Z', '2026-03-02T18:00:01Z',
+                  'delivery unconfirmed: the mail server did not reply')
+          returning id`,
+    );
+    await database.db.execute(
+      sql`insert into notifications (user_id, lesson_id, status) values (${alan.id}, ${lesson.id}, 'sent')`,
+    );
+    const { cookie } = await logIn();
+    const page = await app.inject({ method: "GET", url: "/ui/test-reminders", headers: { cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(/<span class="bad">1 unconfirmed<\/span>/);
+    expect(page.body).toMatch(/<span class="">1 sent<\/span>/);
+    expect(page.body).toContain("Unconfirmed (1)");
+    const section = page.body.slice(
+      page.body.indexOf("Unconfirmed (1)"),
+      page.body.indexOf("Recent notifications"),
+    );
+    expect(section).toContain("ada@example.com");
+    expect(section).not.toContain("alan@example.com");
+    expect(section).toContain(`&lt;reminder-${unconfirmed!.id}@course.example.com&gt;`);
+    expect(section).toContain("2026-03-02 18:00:01+00");
+    expect(section).toContain("delivery unconfirmed: the mail server did not reply");
+  });
+
+  it("sends an unconfirmed reminder again on request: pending for the next tick, once", async () => {
+    const lesson = await createLesson(database.db, {
+      cohortId: "c1",
+      activityId: "https://lessons.example.com/day-1",
+      title: "Day 1",
+      lessonDate: "2026-03-02",
+    });
+    const ada = await signUp(database.db, {
+      name: "Ada",
+      email: "ada@example.com",
+      avatar: "ada",
+      cohortId: "c1",
+    });
+    const [row] = await queryRows<{ id: string }>(
+      database.db,
+      sql`insert into notifications (user_id, lesson_id, status, attempts, attempted_at, data_sent_at, error)
+          values (${ada.id}, ${lesson.id}, 'unconfirmed', 1, now(), now(), 'delivery unconfirmed: no reply')
+          returning id`,
+    );
+    const { cookie, csrf } = await logIn();
+    const listed = await app.inject({ method: "GET", url: "/ui/test-reminders", headers: { cookie } });
+    expect(listed.body).toContain(`name="id" value="${row!.id}"`);
+    const sendAgain = () =>
+      app.inject({
+        method: "POST",
+        url: "/ui/test-reminders/send-again",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        payload: formBody({ _csrf: csrf, id: row!.id }),
+      });
+    const first = await sendAgain();
+    expect(first.statusCode).toBe(200);
+    expect(first.body).toContain("pending again");
+    expect(first.body).not.toContain("Unconfirmed (");
+    const [stored] = await queryRows<Record<string, unknown>>(
+      database.db,
+      sql`select status, error, attempted_at, data_sent_at, attempts from notifications where id = ${row!.id}`,
+    );
+    expect(stored).toEqual({
+      status: "pending",
+      error: null,
+      attempted_at: null,
+      data_sent_at: null,
+      attempts: 1,
+    });
+    // A second click (or a stale page) changes nothing.
+    const second = await sendAgain();
+    expect(second.statusCode).toBe(409);
+    expect(second.body).toContain("not unconfirmed");
+    // Without the form's CSRF token: refused, nothing changed.
+    await database.db.execute(sql`update notifications set status = 'unconfirmed' where id = ${row!.id}`);
+    const forged = await app.inject({
+      method: "POST",
+      url: "/ui/test-reminders/send-again",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      payload: formBody({ id: row!.id }),
+    });
+    expect(forged.statusCode).toBe(403);
+    const bad = await app.inject({
+      method: "POST",
+      url: "/ui/test-reminders/send-again",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      payload: formBody({ _csrf: csrf, id: "not-a-uuid" }),
+    });
+    expect(bad.statusCode).toBe(400);
+    const [after] = await queryRows<{ status: string }>(
+      database.db,
+      sql`select status from notifications where id = ${row!.id}`,
+    );
+    expect(after!.status).toBe("unconfirmed");
+  });
+
+  it("shows no unconfirmed section when there are none", async () => {
+    const { cookie } = await logIn();
+    const page = await app.inject({ method: "GET", url: "/ui/test-reminders", headers: { cookie } });
+    expect(page.body).not.toContain("Unconfirmed (");
+    expect(page.body).toContain("none yet");
   });
 });
 

@@ -108,7 +108,7 @@ describe("GET /api/debug/queries", () => {
     ]);
     expect(
       items.find((item: { name: string }) => item.name === "notifications-by-status").params[0].values,
-    ).toEqual(["pending", "sending", "sent", "failed", "skipped"]);
+    ).toEqual(["pending", "sending", "sent", "failed", "skipped", "unconfirmed"]);
     expect(response.body).not.toMatch(/select /i);
   });
 });
