@@ -67,6 +67,42 @@ export class Unauthorized extends AppError {
   }
 }
 
+/** A refusal the client may retry after `retryAfterS` seconds (sent as `Retry-After`). */
+export class RetryLater extends AppError {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super(status, code, message);
+  }
+}
+
+/** 429: too many failed authentication attempts from this address (or at this account). */
+export class TooManyFailures extends RetryLater {
+  constructor(retryAfterS: number) {
+    super(
+      429,
+      "rate_limited",
+      `too many failed authentication attempts; try again in ${retryAfterS} s`,
+      retryAfterS,
+    );
+  }
+}
+
+/** 503: too many credential checks (scrypt) under way in this process; nothing was checked. */
+export class ServerBusy extends RetryLater {
+  constructor(retryAfterS = 1) {
+    super(
+      503,
+      "server_busy",
+      `too many credential checks under way; try again in ${retryAfterS} s`,
+      retryAfterS,
+    );
+  }
+}
+
 export class DatabaseUnavailable extends AppError {
   constructor() {
     super(503, "database_unavailable", "the database is not reachable right now; try again shortly");

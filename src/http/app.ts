@@ -13,7 +13,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { FailureLimiter } from "../auth/failureLimiter.ts";
+import { ADMIN_FAILURE_LIMITS, FailureLimiter } from "../auth/failureLimiter.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { AppError } from "../errors.ts";
@@ -67,6 +67,8 @@ declare module "fastify" {
     routeTable: RouteEntry[];
     /** Checks xAPI credentials; `forget()` after revoking one. */
     credentialVerifier: CredentialVerifier;
+    /** Failed admin passwords, from the login form, HTTP Basic and Bearer alike. */
+    adminLimiter: FailureLimiter;
     email: EmailClient;
   }
 }
@@ -121,10 +123,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   const verifier = new CredentialVerifier(deps.database.db);
   app.decorate("credentialVerifier", verifier);
+  const adminLimiter = new FailureLimiter(ADMIN_FAILURE_LIMITS);
+  app.decorate("adminLimiter", adminLimiter);
   app.decorate("email", deps.email ?? emailClientFor(config));
   const guards = {
-    admin: adminGuard(deps.adminPassword, deps.signingSecret),
-    xapi: xapiGuard(verifier, new FailureLimiter(20, 60_000)),
+    admin: adminGuard(deps.adminPassword, deps.signingSecret, adminLimiter),
+    xapi: xapiGuard(verifier),
   };
   const routeTable: RouteEntry[] = [];
   app.decorate("routeTable", routeTable);

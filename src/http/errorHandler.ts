@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isDatabaseUnavailable } from "../db/client.ts";
-import { AppError, DatabaseUnavailable, Unauthorized, ValidationFailed } from "../errors.ts";
+import { AppError, DatabaseUnavailable, RetryLater, Unauthorized, ValidationFailed } from "../errors.ts";
 import { describeValidationErrors } from "./validation.ts";
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
@@ -52,6 +52,7 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimit: number): v
     }
     if (known.status >= 500) request.log.warn({ err: error }, known.message);
     if (known instanceof Unauthorized) reply.header("www-authenticate", known.challenge);
+    if (known instanceof RetryLater) reply.header("retry-after", String(known.retryAfterS));
     return reply.code(known.status).send({
       error: known.code,
       message: known.message,
