@@ -35,7 +35,13 @@ afterAll(async () => {
 const secretChecks = async () => (await metrics.xapiSecretChecks.get()).values[0]?.value ?? 0;
 
 function postStatement(headers: Record<string, string>, remoteAddress: string) {
-  return app.inject({ method: "POST", url: "/xapi/statements", headers, payload: statement(), remoteAddress });
+  return app.inject({
+    method: "POST",
+    url: "/xapi/statements",
+    headers,
+    payload: statement(),
+    remoteAddress,
+  });
 }
 
 const xapiHeaders = (authorization: string) => ({ authorization, "x-experience-api-version": "1.0.3" });
@@ -114,7 +120,10 @@ describe("CredentialVerifier", () => {
     // Confirmed by reading its row again: no scrypt.
     expect((await verifier.authenticate(header, "10.4.0.1")).key).toBe(key.key);
     expect(await secretChecks()).toBe(checksBefore);
-    await database.db.update(apiCredentials).set({ revokedAt: new Date() }).where(eq(apiCredentials.id, key.id));
+    await database.db
+      .update(apiCredentials)
+      .set({ revokedAt: new Date() })
+      .where(eq(apiCredentials.id, key.id));
     now += 4_999;
     // Within the 5 s: still remembered (this is the bound on a revocation made by another process).
     expect((await verifier.authenticate(header, "10.4.0.1")).key).toBe(key.key);
@@ -127,9 +136,14 @@ describe("CredentialVerifier", () => {
     const verifier = new CredentialVerifier(database.db);
     const key = await createCredential(database.db);
     await verifier.authenticate(key.headers.authorization, "10.4.1.1");
-    await database.db.update(apiCredentials).set({ revokedAt: new Date() }).where(eq(apiCredentials.id, key.id));
+    await database.db
+      .update(apiCredentials)
+      .set({ revokedAt: new Date() })
+      .where(eq(apiCredentials.id, key.id));
     verifier.forget();
-    await expect(verifier.authenticate(key.headers.authorization, "10.4.1.1")).rejects.toBeInstanceOf(Unauthorized);
+    await expect(verifier.authenticate(key.headers.authorization, "10.4.1.1")).rejects.toBeInstanceOf(
+      Unauthorized,
+    );
   });
 
   it("does not take a remembered key with another secret", async () => {
@@ -153,7 +167,9 @@ describe("CredentialVerifier", () => {
       ),
     );
     const kinds = tally(
-      outcomes.map((outcome) => (outcome instanceof ServerBusy ? 503 : outcome instanceof Unauthorized ? 401 : 0)),
+      outcomes.map((outcome) =>
+        outcome instanceof ServerBusy ? 503 : outcome instanceof Unauthorized ? 401 : 0,
+      ),
     );
     expect(kinds).toEqual({ 401: 3, 503: 5 });
     expect((outcomes.find((outcome) => outcome instanceof ServerBusy) as ServerBusy).retryAfterS).toBe(1);
@@ -177,20 +193,28 @@ describe("admin password guessing", () => {
   it.each([
     ["HTTP Basic", adminBasic],
     ["Bearer", (password: string) => `Bearer ${password}`],
-  ])("ends 100 guesses over %s in 429 with Retry-After, while the password works from another address", async (scheme, header) => {
-    const address = scheme === "Bearer" ? "10.5.0.2" : "10.5.0.1";
-    const guesses = Array.from({ length: 100 }, (_, i) => adminRequest(header(`guess-${i}-password`), address));
-    const rightOne = adminRequest(header(ADMIN_PASSWORD), "10.5.1.1");
-    const responses = await Promise.all(guesses);
-    expect(tally(responses.map((response) => response.statusCode))).toEqual({ 401: 10, 429: 90 });
-    const limited = responses.find((response) => response.statusCode === 429)!;
-    expect(limited.json()).toMatchObject({ error: "rate_limited", message: expect.stringContaining("try again") });
-    expect(Number(limited.headers["retry-after"])).toBeGreaterThan(14 * 60);
-    expect(Number(limited.headers["retry-after"])).toBeLessThanOrEqual(15 * 60);
-    expect((await rightOne).statusCode).toBe(200);
-    // The guessing address is refused even with the password.
-    expect((await adminRequest(header(ADMIN_PASSWORD), address)).statusCode).toBe(429);
-  });
+  ])(
+    "ends 100 guesses over %s in 429 with Retry-After, while the password works from another address",
+    async (scheme, header) => {
+      const address = scheme === "Bearer" ? "10.5.0.2" : "10.5.0.1";
+      const guesses = Array.from({ length: 100 }, (_, i) =>
+        adminRequest(header(`guess-${i}-password`), address),
+      );
+      const rightOne = adminRequest(header(ADMIN_PASSWORD), "10.5.1.1");
+      const responses = await Promise.all(guesses);
+      expect(tally(responses.map((response) => response.statusCode))).toEqual({ 401: 10, 429: 90 });
+      const limited = responses.find((response) => response.statusCode === 429)!;
+      expect(limited.json()).toMatchObject({
+        error: "rate_limited",
+        message: expect.stringContaining("try again"),
+      });
+      expect(Number(limited.headers["retry-after"])).toBeGreaterThan(14 * 60);
+      expect(Number(limited.headers["retry-after"])).toBeLessThanOrEqual(15 * 60);
+      expect((await rightOne).statusCode).toBe(200);
+      // The guessing address is refused even with the password.
+      expect((await adminRequest(header(ADMIN_PASSWORD), address)).statusCode).toBe(429);
+    },
+  );
 
   it("shares its count with the login form", async () => {
     for (let i = 0; i < 10; i++) {
