@@ -21,10 +21,21 @@ export class AppError extends Error {
   }
 }
 
+/** At most this many problems are described in one error; the message says how many more there were. */
+export const MAX_ERROR_DETAILS = 20;
+
 export class ValidationFailed extends AppError {
-  constructor(details: ErrorDetail[]) {
-    const message = details.map((detail) => `${detail.field}: ${detail.message}`).join("; ");
-    super(400, "validation_error", message || "invalid request", details);
+  /** `more`: problems found beyond `details` and not described. */
+  constructor(details: ErrorDetail[], more = 0) {
+    const shown = details.slice(0, MAX_ERROR_DETAILS);
+    const hidden = more + details.length - shown.length;
+    const message = shown.map((detail) => `${detail.field}: ${detail.message}`).join("; ");
+    super(
+      400,
+      "validation_error",
+      `${message || "invalid request"}${hidden > 0 ? `; and ${hidden} more problem${hidden === 1 ? "" : "s"}` : ""}`,
+      shown,
+    );
   }
 }
 

@@ -36,7 +36,7 @@ import { uiRoutes } from "../ui/routes.ts";
 import { CredentialVerifier } from "../xapi/credentials.ts";
 import { installErrorHandlers } from "./errorHandler.ts";
 import { type AuthClass, adminGuard, classifyRoute, securitySchemes, xapiGuard } from "./routeAuth.ts";
-import { validatorCompiler } from "./validation.ts";
+import { formatSchemaErrors, validatorCompiler } from "./validation.ts";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -83,6 +83,17 @@ export interface RouteEntry {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * The body limit of every route outside `/xapi` that declares none of its own (forms, the admin
+ * API): 64 KiB. Only xAPI statement batches are large; `BODY_LIMIT` is theirs, and caps these too.
+ */
+const SMALL_BODY_LIMIT = 64 * 1024;
+
+function limitBody(route: { url: string; bodyLimit?: number | undefined }, bodyLimit: number): void {
+  if (route.url === "/xapi" || route.url.startsWith("/xapi/")) return;
+  route.bodyLimit = Math.min(route.bodyLimit ?? SMALL_BODY_LIMIT, bodyLimit);
+}
+
 /** Honour a caller's `X-Request-Id` when it is a sane token, else make one. */
 function requestId(request: IncomingMessage): string {
   const incoming = request.headers["x-request-id"];
@@ -94,6 +105,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const options: FastifyHttpOptions<Server> = {
     genReqId: requestId,
     bodyLimit: config.bodyLimitBytes,
+    schemaErrorFormatter: formatSchemaErrors as never,
     trustProxy: config.trustProxy as FastifyHttpOptions<Server>["trustProxy"],
     // Requests that arrive while the server is closing are answered 503; in-flight ones finish.
     return503OnClosing: true,
@@ -134,6 +146,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.decorate("routeTable", routeTable);
   app.addHook("onRoute", (route) => {
     classifyRoute(route, guards);
+    limitBody(route, config.bodyLimitBytes);
     for (const method of [route.method].flat()) {
       routeTable.push({ method, url: route.url, auth: route.config!.auth! });
     }

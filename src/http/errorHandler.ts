@@ -20,7 +20,8 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
 function toAppError(error: FastifyError, bodyLimit: number): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error.validation) {
-    return new ValidationFailed(describeValidationErrors(error.validation as never, error.validationContext));
+    const { details, more } = describeValidationErrors(error.validation as never, error.validationContext);
+    return new ValidationFailed(details, more);
   }
   const known = error.code ? FASTIFY_CODES[error.code] : undefined;
   if (known) {
@@ -41,7 +42,8 @@ function toAppError(error: FastifyError, bodyLimit: number): AppError | undefine
 
 export function installErrorHandlers(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const known = toAppError(error, bodyLimit);
+    // A route's own limit (non-xAPI routes have small ones), else the server's BODY_LIMIT.
+    const known = toAppError(error, request.routeOptions.bodyLimit ?? bodyLimit);
     if (!known) {
       request.log.error({ err: error }, "unhandled error");
       return reply.code(500).send({

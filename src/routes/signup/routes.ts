@@ -11,6 +11,8 @@ export const signupRoutes: FastifyPluginAsyncTypebox = async (app) => {
     "/api/signup",
     {
       config: { auth: "public", rateLimit: { max, timeWindow: windowMs } },
+      // A valid signup is under 1 KiB; 8 KiB holds any valid one even with every character \u-escaped.
+      bodyLimit: 8 * 1024,
       schema: {
         tags: ["learners"],
         summary: "Sign a learner up for a cohort",
