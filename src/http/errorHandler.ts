@@ -52,7 +52,10 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimit: number): v
         requestId: request.id,
       });
     }
-    if (known.status >= 500) request.log.warn({ err: error }, known.message);
+    // A refusal to retry later (429, 503 busy) is the service protecting itself: under a flood,
+    // a log line with a stack for each would be a flood of its own.
+    if (known.status >= 500 && !(known instanceof RetryLater))
+      request.log.warn({ err: error }, known.message);
     if (known instanceof Unauthorized) reply.header("www-authenticate", known.challenge);
     if (known instanceof RetryLater) reply.header("retry-after", String(known.retryAfterS));
     return reply.code(known.status).send({
