@@ -1,4 +1,4 @@
-import { type Credentials, parseAuthorization } from "./basic.ts";
+import type { Credentials } from "./basic.ts";
 import { safeEqual } from "./secrets.ts";
 
 export const ADMIN_USER = "admin";
@@ -13,10 +13,4 @@ export function isAdminCredentials(credentials: Credentials, adminPassword: stri
   const userOk = safeEqual(credentials.username, ADMIN_USER);
   const passwordOk = safeEqual(credentials.password, adminPassword);
   return userOk && passwordOk;
-}
-
-/** True when the `Authorization` header carries the admin password. */
-export function isAdminAuthorization(header: string | undefined, adminPassword: string): boolean {
-  const credentials = parseAuthorization(header);
-  return credentials !== undefined && isAdminCredentials(credentials, adminPassword);
 }
