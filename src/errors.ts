@@ -21,10 +21,21 @@ export class AppError extends Error {
   }
 }
 
+/** At most this many problems are described in one error; the message says how many more there were. */
+export const MAX_ERROR_DETAILS = 20;
+
 export class ValidationFailed extends AppError {
-  constructor(details: ErrorDetail[]) {
-    const message = details.map((detail) => `${detail.field}: ${detail.message}`).join("; ");
-    super(400, "validation_error", message || "invalid request", details);
+  /** `more`: problems found beyond `details` and not described. */
+  constructor(details: ErrorDetail[], more = 0) {
+    const shown = details.slice(0, MAX_ERROR_DETAILS);
+    const hidden = more + details.length - shown.length;
+    const message = shown.map((detail) => `${detail.field}: ${detail.message}`).join("; ");
+    super(
+      400,
+      "validation_error",
+      `${message || "invalid request"}${hidden > 0 ? `; and ${hidden} more problem${hidden === 1 ? "" : "s"}` : ""}`,
+      shown,
+    );
   }
 }
 
@@ -72,6 +83,42 @@ export class Unauthorized extends AppError {
     readonly challenge = 'Basic realm="cohort-lrs", charset="UTF-8"',
   ) {
     super(401, "unauthorized", message);
+  }
+}
+
+/** A refusal the client may retry after `retryAfterS` seconds (sent as `Retry-After`). */
+export class RetryLater extends AppError {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super(status, code, message);
+  }
+}
+
+/** 429: too many failed authentication attempts from this address (or at this account). */
+export class TooManyFailures extends RetryLater {
+  constructor(retryAfterS: number) {
+    super(
+      429,
+      "rate_limited",
+      `too many failed authentication attempts; try again in ${retryAfterS} s`,
+      retryAfterS,
+    );
+  }
+}
+
+/** 503: too many credential checks (scrypt) under way in this process; nothing was checked. */
+export class ServerBusy extends RetryLater {
+  constructor(retryAfterS = 1) {
+    super(
+      503,
+      "server_busy",
+      `too many credential checks under way; try again in ${retryAfterS} s`,
+      retryAfterS,
+    );
   }
 }
 

@@ -56,6 +56,16 @@ export const metrics = {
     help: "xAPI requests refused for missing or wrong credentials",
     registers: [registry],
   }),
+  xapiSecretChecks: new Counter({
+    name: "cohort_lrs_xapi_secret_checks_total",
+    help: "scrypt checks of xAPI secrets run (each one a secret not yet verified, admitted by the failure limit)",
+    registers: [registry],
+  }),
+  adminAuthFailures: new Counter({
+    name: "cohort_lrs_admin_auth_failures_total",
+    help: "wrong admin passwords (login form, HTTP Basic or Bearer)",
+    registers: [registry],
+  }),
 };
 
 /**

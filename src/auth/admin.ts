@@ -1,15 +1,13 @@
-import { parseAuthorization } from "./basic.ts";
+import type { Credentials } from "./basic.ts";
 import { safeEqual } from "./secrets.ts";
 
 export const ADMIN_USER = "admin";
 
 /**
- * True when the `Authorization` header carries the admin password: HTTP Basic as user `admin`,
- * or `Bearer <password>` (DESIGN §11). Compared in constant time.
+ * True when credentials carry the admin password: HTTP Basic as user `admin`, or
+ * `Bearer <password>` (DESIGN §11). Compared in constant time.
  */
-export function isAdminAuthorization(header: string | undefined, adminPassword: string): boolean {
-  const credentials = parseAuthorization(header);
-  if (!credentials) return false;
+export function isAdminCredentials(credentials: Credentials, adminPassword: string): boolean {
   if (credentials.scheme === "bearer") return safeEqual(credentials.token, adminPassword);
   // Evaluate both comparisons so the timing does not reveal which part was wrong.
   const userOk = safeEqual(credentials.username, ADMIN_USER);

@@ -13,7 +13,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { FailureLimiter } from "../auth/failureLimiter.ts";
+import { ADMIN_FAILURE_LIMITS, FailureLimiter } from "../auth/failureLimiter.ts";
 import { SessionStore } from "../auth/session.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
@@ -38,7 +38,7 @@ import { CredentialVerifier } from "../xapi/credentials.ts";
 import { installErrorHandlers } from "./errorHandler.ts";
 import { type AuthClass, adminGuard, classifyRoute, securitySchemes, xapiGuard } from "./routeAuth.ts";
 import { rejectUnstorableInput } from "./storableInput.ts";
-import { validatorCompiler } from "./validation.ts";
+import { formatSchemaErrors, validatorCompiler } from "./validation.ts";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -77,6 +77,8 @@ declare module "fastify" {
     sessions: SessionStore;
     /** Checks xAPI credentials; `forget()` after revoking one. */
     credentialVerifier: CredentialVerifier;
+    /** Failed admin passwords, from the login form, HTTP Basic and Bearer alike. */
+    adminLimiter: FailureLimiter;
     email: EmailClient;
   }
 }
@@ -91,6 +93,17 @@ export interface RouteEntry {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * The body limit of every route outside `/xapi` that declares none of its own (forms, the admin
+ * API): 64 KiB. Only xAPI statement batches are large; `BODY_LIMIT` is theirs, and caps these too.
+ */
+const SMALL_BODY_LIMIT = 64 * 1024;
+
+function limitBody(route: { url: string; bodyLimit?: number | undefined }, bodyLimit: number): void {
+  if (route.url === "/xapi" || route.url.startsWith("/xapi/")) return;
+  route.bodyLimit = Math.min(route.bodyLimit ?? SMALL_BODY_LIMIT, bodyLimit);
+}
+
 /** Honour a caller's `X-Request-Id` when it is a sane token, else make one. */
 function requestId(request: IncomingMessage): string {
   const incoming = request.headers["x-request-id"];
@@ -102,6 +115,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const options: FastifyHttpOptions<Server> = {
     genReqId: requestId,
     bodyLimit: config.bodyLimitBytes,
+    schemaErrorFormatter: formatSchemaErrors as never,
     trustProxy: config.trustProxy as FastifyHttpOptions<Server>["trustProxy"],
     // Requests that arrive while the server is closing are answered 503; in-flight ones finish.
     return503OnClosing: true,
@@ -133,17 +147,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   const verifier = new CredentialVerifier(deps.database.db);
   app.decorate("credentialVerifier", verifier);
+  const adminLimiter = new FailureLimiter(ADMIN_FAILURE_LIMITS);
+  app.decorate("adminLimiter", adminLimiter);
   app.decorate("email", deps.email ?? emailClientFor(config));
   const sessions = new SessionStore(deps.database.db, deps.signingSecret);
   app.decorate("sessions", sessions);
   const guards = {
-    admin: adminGuard(deps.adminPassword, sessions),
-    xapi: xapiGuard(verifier, new FailureLimiter(20, 60_000)),
+    admin: adminGuard(deps.adminPassword, sessions, adminLimiter),
+    xapi: xapiGuard(verifier),
   };
   const routeTable: RouteEntry[] = [];
   app.decorate("routeTable", routeTable);
   app.addHook("onRoute", (route) => {
     classifyRoute(route, guards);
+    limitBody(route, config.bodyLimitBytes);
     for (const method of [route.method].flat()) {
       routeTable.push({ method, url: route.url, auth: route.config!.auth! });
     }

@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isDatabaseUnavailable } from "../db/client.ts";
-import { AppError, DatabaseUnavailable, Unauthorized, ValidationFailed } from "../errors.ts";
+import { AppError, DatabaseUnavailable, RetryLater, Unauthorized, ValidationFailed } from "../errors.ts";
 import { describeValidationErrors } from "./validation.ts";
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
@@ -20,7 +20,8 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
 function toAppError(error: FastifyError, bodyLimit: number): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error.validation) {
-    return new ValidationFailed(describeValidationErrors(error.validation as never, error.validationContext));
+    const { details, more } = describeValidationErrors(error.validation as never, error.validationContext);
+    return new ValidationFailed(details, more);
   }
   const known = error.code ? FASTIFY_CODES[error.code] : undefined;
   if (known) {
@@ -41,7 +42,8 @@ function toAppError(error: FastifyError, bodyLimit: number): AppError | undefine
 
 export function installErrorHandlers(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const known = toAppError(error, bodyLimit);
+    // A route's own limit (non-xAPI routes have small ones), else the server's BODY_LIMIT.
+    const known = toAppError(error, request.routeOptions.bodyLimit ?? bodyLimit);
     if (!known) {
       request.log.error({ err: error }, "unhandled error");
       return reply.code(500).send({
@@ -50,8 +52,12 @@ export function installErrorHandlers(app: FastifyInstance, bodyLimit: number): v
         requestId: request.id,
       });
     }
-    if (known.status >= 500) request.log.warn({ err: error }, known.message);
+    // A refusal to retry later (429, 503 busy) is the service protecting itself: under a flood,
+    // a log line with a stack for each would be a flood of its own.
+    if (known.status >= 500 && !(known instanceof RetryLater))
+      request.log.warn({ err: error }, known.message);
     if (known instanceof Unauthorized) reply.header("www-authenticate", known.challenge);
+    if (known instanceof RetryLater) reply.header("retry-after", String(known.retryAfterS));
     return reply.code(known.status).send({
       error: known.code,
       message: known.message,

@@ -10,10 +10,11 @@
  * OpenAPI `security`.
  */
 import type { onRequestHookHandler, RouteOptions } from "fastify";
-import { isAdminAuthorization } from "../auth/admin.ts";
+import { ADMIN_USER, isAdminCredentials } from "../auth/admin.ts";
+import { parseAuthorization } from "../auth/basic.ts";
 import type { FailureLimiter } from "../auth/failureLimiter.ts";
 import { SESSION_COOKIE, type SessionStore } from "../auth/session.ts";
-import { AppError, Unauthorized } from "../errors.ts";
+import { TooManyFailures, Unauthorized } from "../errors.ts";
 import { metrics } from "../metrics.ts";
 import type { CredentialVerifier, XapiClient } from "../xapi/credentials.ts";
 
@@ -54,48 +55,45 @@ declare module "fastify" {
 
 /**
  * The `xapi` class: a credential from `api_credentials`. Failed attempts are counted per client
- * address; a client that keeps failing gets 429 until its window passes.
+ * address before the secret is checked; a client that keeps failing gets 429 until its window
+ * passes (see xapi/credentials.ts).
  */
-export function xapiGuard(verifier: CredentialVerifier, limiter: FailureLimiter): onRequestHookHandler {
-  return async (request, reply) => {
-    const retryAfter = limiter.retryAfter(request.ip);
-    if (retryAfter > 0) {
-      reply.header("retry-after", retryAfter);
-      throw new AppError(
-        429,
-        "rate_limited",
-        `too many failed authentication attempts; try again in ${retryAfter} s`,
-      );
-    }
-    const client = await verifier.verify(request.headers.authorization);
-    if (!client) {
-      limiter.fail(request.ip);
-      metrics.xapiAuthFailures.inc();
-      throw new Unauthorized(
-        "a valid xAPI credential is required (HTTP Basic: key and secret)",
-        'Basic realm="cohort-lrs xAPI", charset="UTF-8"',
-      );
-    }
-    request.xapiClient = client;
+export function xapiGuard(verifier: CredentialVerifier): onRequestHookHandler {
+  return async (request) => {
+    request.xapiClient = await verifier.authenticate(request.headers.authorization, request.ip);
   };
 }
 
 /**
  * The `admin` class: the admin password over HTTP Basic (user `admin`) or Bearer, or an admin
- * session cookie (the login form) whose session is still live. A page (`/ui/*`) without either
- * redirects to the login form; anything else answers 401.
+ * session cookie (the login form) whose session is still live. A password sent in `Authorization` is an attempt counted by
+ * the admin failure limiter, the one the login form uses (per address and for the account); over
+ * the limit it is 429 with `Retry-After`, unless a live session lets the request through anyway.
+ * A page (`/ui/*`) without either redirects to the login form; anything else answers 401.
  */
-export function adminGuard(adminPassword: string, sessions: SessionStore): onRequestHookHandler {
+export function adminGuard(
+  adminPassword: string,
+  sessions: SessionStore,
+  limiter: FailureLimiter,
+): onRequestHookHandler {
   return async (request, reply) => {
-    if (isAdminAuthorization(request.headers.authorization, adminPassword)) {
-      request.adminHolder = "basic";
-      return;
+    const credentials = parseAuthorization(request.headers.authorization);
+    let refused: number | undefined;
+    if (credentials) {
+      const attempt = limiter.begin(request.ip, ADMIN_USER);
+      if (!attempt.allowed) refused = attempt.retryAfterS;
+      else if (isAdminCredentials(credentials, adminPassword)) {
+        attempt.succeeded();
+        request.adminHolder = "basic";
+        return;
+      } else metrics.adminAuthFailures.inc();
     }
     const session = await sessions.read(request.cookies?.[SESSION_COOKIE]);
     if (session) {
       request.adminHolder = session.id;
       return;
     }
+    if (refused !== undefined) throw new TooManyFailures(refused);
     if (request.url === "/ui" || request.url.startsWith("/ui/")) {
       return reply.redirect(`/ui/login?next=${encodeURIComponent(request.url)}`, 303);
     }

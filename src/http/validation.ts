@@ -7,7 +7,7 @@
 import { Ajv, type ErrorObject, type Options } from "ajv";
 import addFormatsModule from "ajv-formats";
 import type { FastifySchemaCompiler } from "fastify";
-import type { ErrorDetail } from "../errors.ts";
+import { type ErrorDetail, MAX_ERROR_DETAILS } from "../errors.ts";
 
 // ajv-formats is CommonJS; its default export arrives as the module object under NodeNext.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -79,36 +79,64 @@ function toFieldPath(pointer: string): string {
     .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), "");
 }
 
-/** Turns Ajv errors into `{ field, message }` details that name the field. */
-export function describeValidationErrors(errors: ErrorObject[], context: string | undefined): ErrorDetail[] {
-  const details = errors
-    // `anyOf`/`oneOf` wrappers repeat what their branches already said.
-    .filter((error) => error.keyword !== "anyOf" && error.keyword !== "oneOf" && error.keyword !== "if")
-    .map((error) => {
-      let field = toFieldPath(error.instancePath);
-      let message = error.message ?? "is invalid";
-      const params = error.params as Record<string, unknown>;
-      if (error.keyword === "required") {
-        field = field ? `${field}.${String(params.missingProperty)}` : String(params.missingProperty);
-        message = "is required";
-      } else if (error.keyword === "additionalProperties") {
-        const extra = String(params.additionalProperty);
-        field = field ? `${field}.${extra}` : extra;
-        message = "is not a known property";
-      } else if (error.keyword === "format" && params.format === "date") {
-        message = DATE_MESSAGE;
-      } else if (error.keyword === "format" && params.format === "date-time") {
-        message = DATE_TIME_MESSAGE;
-      } else if (error.keyword === "pattern" && typeof error.parentSchema?.description === "string") {
-        message = `must be ${error.parentSchema.description}`;
-      }
-      return { field: field || context || "body", message };
-    });
+/**
+ * Turns Ajv errors into `{ field, message }` details that name the field: the first
+ * `MAX_ERROR_DETAILS` distinct ones, and how many errors there were beyond them (`more`). A body
+ * of thousands of unknown keys is that many errors; describing each would make the answer the
+ * amplifier.
+ */
+export function describeValidationErrors(
+  errors: ErrorObject[],
+  context: string | undefined,
+): { details: ErrorDetail[]; more: number } {
+  const details: ErrorDetail[] = [];
   const seen = new Set<string>();
-  return details.filter((detail) => {
+  let more = 0;
+  for (const error of errors) {
+    // `anyOf`/`oneOf` wrappers repeat what their branches already said.
+    if (error.keyword === "anyOf" || error.keyword === "oneOf" || error.keyword === "if") continue;
+    if (details.length >= MAX_ERROR_DETAILS) {
+      more += 1;
+      continue;
+    }
+    const detail = describe(error, context);
     const key = `${detail.field}\u0000${detail.message}`;
-    if (seen.has(key)) return false;
+    if (seen.has(key)) continue;
     seen.add(key);
-    return true;
-  });
+    details.push(detail);
+  }
+  return { details, more };
+}
+
+function describe(error: ErrorObject, context: string | undefined): ErrorDetail {
+  let field = toFieldPath(error.instancePath);
+  let message = error.message ?? "is invalid";
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === "required") {
+    field = field ? `${field}.${String(params.missingProperty)}` : String(params.missingProperty);
+    message = "is required";
+  } else if (error.keyword === "additionalProperties") {
+    const extra = String(params.additionalProperty);
+    field = field ? `${field}.${extra}` : extra;
+    message = "is not a known property";
+  } else if (error.keyword === "format" && params.format === "date") {
+    message = DATE_MESSAGE;
+  } else if (error.keyword === "format" && params.format === "date-time") {
+    message = DATE_TIME_MESSAGE;
+  } else if (error.keyword === "pattern" && typeof error.parentSchema?.description === "string") {
+    message = `must be ${error.parentSchema.description}`;
+  }
+  return { field: field || context || "body", message };
+}
+
+/**
+ * Fastify's `schemaErrorFormatter`: the message of a validation error, from its first few
+ * errors only (Fastify's default joins every one of them into one string).
+ */
+export function formatSchemaErrors(errors: ErrorObject[], dataVar: string): Error {
+  const shown = errors
+    .slice(0, MAX_ERROR_DETAILS)
+    .map((error) => `${dataVar}${error.instancePath} ${error.message ?? "is invalid"}`);
+  const more = errors.length - shown.length;
+  return new Error(`${shown.join(", ")}${more > 0 ? `, and ${more} more` : ""}`);
 }

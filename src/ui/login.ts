@@ -1,13 +1,14 @@
 /**
  * `/ui/login`, `/ui/logout` and `/ui/logout-everywhere`. The login form is CSRF-protected with a
- * token bound to a nonce cookie, and failed attempts are limited per client address (10 per 15
- * minutes). Logging out ends the session on the server, not only in this browser; logging out
- * everywhere ends every admin session (HTTP Basic/Bearer callers are not sessions: they send the
- * password each time, and changing it is what locks them out).
+ * token bound to a nonce cookie, and failed attempts share the admin failure limiter with HTTP
+ * Basic and Bearer (10 per 15 minutes per address, 100 for the account: `ADMIN_FAILURE_LIMITS`).
+ * Logging out ends the session on the server, not only in this browser; logging out everywhere
+ * ends every admin session (HTTP Basic/Bearer callers are not sessions: they send the password
+ * each time, and changing it is what locks them out).
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { FailureLimiter } from "../auth/failureLimiter.ts";
+import { ADMIN_USER } from "../auth/admin.ts";
 import { randomToken, safeEqual } from "../auth/secrets.ts";
 import {
   LOGIN_COOKIE,
@@ -17,6 +18,7 @@ import {
   SESSION_TTL_MS,
   verifyCsrf,
 } from "../auth/session.ts";
+import { metrics } from "../metrics.ts";
 import { html } from "./html.ts";
 import { page } from "./layout.ts";
 
@@ -30,7 +32,8 @@ function safeNext(next: unknown): string {
 export const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { signingSecret, adminPassword } = app.deps;
   const { sessions } = app;
-  const limiter = new FailureLimiter(10, 15 * 60_000);
+  // One limiter for the admin password however it is sent (login form, HTTP Basic, Bearer).
+  const limiter = app.adminLimiter;
   const secure = (protocol: string) => protocol === "https";
 
   const loginPage = (nonce: string, next: string, error?: string) =>
@@ -102,18 +105,22 @@ ${error ? html`<p class="notice bad">${error}</p>` : ""}
           .type("text/html; charset=utf-8")
           .send(loginPage(freshNonce, next, error));
       };
-      const retryAfter = limiter.retryAfter(request.ip);
-      if (retryAfter > 0) {
-        reply.header("retry-after", retryAfter);
-        return again(429, `Too many failed attempts. Try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
-      }
+      const tooMany = (retryAfterS: number) => {
+        reply.header("retry-after", retryAfterS);
+        return again(429, `Too many failed attempts. Try again in ${Math.ceil(retryAfterS / 60)} minute(s).`);
+      };
+      const blocked = limiter.retryAfterS(request.ip, ADMIN_USER);
+      if (blocked > 0) return tooMany(blocked);
       if (!nonce || request.body._csrf !== loginCsrfToken(signingSecret, nonce)) {
         return again(403, "The form expired or was not sent from this page. Please try again.");
       }
+      const attempt = limiter.begin(request.ip, ADMIN_USER);
+      if (!attempt.allowed) return tooMany(attempt.retryAfterS);
       if (!safeEqual(request.body.password ?? "", adminPassword)) {
-        limiter.fail(request.ip);
+        metrics.adminAuthFailures.inc();
         return again(401, "Wrong password.");
       }
+      attempt.succeeded();
       const value = await sessions.start();
       reply.clearCookie(LOGIN_COOKIE, { path: "/ui" });
       reply.setCookie(SESSION_COOKIE, value, {

@@ -76,6 +76,7 @@ export const debugQueryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     "/api/debug/query",
     {
       config: { auth: "admin" },
+      bodyLimit: 16 * 1024, // a query name and a few parameter values
       schema: {
         tags: ["debug"],
         summary: "Run a prebuilt query",

@@ -11,6 +11,8 @@ export const lessonRoutes: FastifyPluginAsyncTypebox = async (app) => {
     "/api/lessons",
     {
       config: { auth: "admin" },
+      // Two IRIs of up to 2,048 characters and a title: 32 KiB holds any valid lesson.
+      bodyLimit: 32 * 1024,
       schema: {
         tags: ["lessons"],
         summary: "Add a lesson to a cohort",

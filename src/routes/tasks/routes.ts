@@ -14,6 +14,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     "/api/tasks/:name/run",
     {
       config: { auth: "admin" },
+      bodyLimit: 4 * 1024, // an instant and a flag
       schema: {
         tags: ["tasks"],
         summary: "Run a scheduled task now",
