@@ -1,0 +1,42 @@
+/**
+ * `X-Experience-API-Consistent-Through` (xAPI Communication §2.1.3): a time such that every
+ * statement stored at or before it is visible to the query being answered.
+ *
+ * A statement's `stored` is set before its insert commits, so the bound is the earliest of: when
+ * the query started, the `stored` of every store still in flight in this process (queued for a
+ * group commit or committing), and the start of every open writing transaction in PostgreSQL (an
+ * insert from another process). Not covered: a store another api replica has queued but whose
+ * transaction has not begun yet (its group-commit wait, milliseconds).
+ */
+import { sql } from "drizzle-orm";
+import { type Db, queryRows } from "../db/client.ts";
+
+/** The `stored` times of stores in flight in this process, with how many stores share each. */
+const inFlight = new Map<number, number>();
+
+/** Records a store of statements stored at `stored` as in flight; call the result when it ends. */
+export function trackStore(stored: Date): () => void {
+  const time = stored.getTime();
+  inFlight.set(time, (inFlight.get(time) ?? 0) + 1);
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    const left = (inFlight.get(time) ?? 1) - 1;
+    if (left > 0) inFlight.set(time, left);
+    else inFlight.delete(time);
+  };
+}
+
+/** The Consistent-Through time for a query that started at `queryStart`. */
+export async function consistentThrough(db: Db, queryStart: Date): Promise<Date> {
+  let bound = queryStart.getTime();
+  for (const time of inFlight.keys()) bound = Math.min(bound, time - 1);
+  const [row] = await queryRows<{ oldest: Date | string | null }>(
+    db,
+    sql`select min(xact_start) as oldest from pg_stat_activity
+        where backend_xid is not null and pid <> pg_backend_pid()`,
+  );
+  if (row?.oldest) bound = Math.min(bound, new Date(row.oldest).getTime() - 1);
+  return new Date(bound);
+}
