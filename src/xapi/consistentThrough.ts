@@ -4,9 +4,10 @@
  *
  * A statement's `stored` is set before its insert commits, so the bound is the earliest of: when
  * the query started, the `stored` of every store still in flight in this process (queued for a
- * group commit or committing), and the start of every open writing transaction in PostgreSQL (an
- * insert from another process). Not covered: a store another api replica has queued but whose
- * transaction has not begun yet (its group-commit wait, milliseconds).
+ * group commit or committing), and the start of every open writing transaction on this database
+ * (an insert by another process; a long transaction holds the bound back). Not covered: another
+ * api replica's statements between their `stored` and the start of their transaction (the
+ * group-commit wait, milliseconds); see docs/decisions.md.
  */
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/client.ts";
@@ -35,7 +36,8 @@ export async function consistentThrough(db: Db, queryStart: Date): Promise<Date>
   const [row] = await queryRows<{ oldest: Date | string | null }>(
     db,
     sql`select min(xact_start) as oldest from pg_stat_activity
-        where backend_xid is not null and pid <> pg_backend_pid()`,
+        where datname = current_database() and backend_type = 'client backend'
+          and backend_xid is not null and pid <> pg_backend_pid()`,
   );
   if (row?.oldest) bound = Math.min(bound, new Date(row.oldest).getTime() - 1);
   return new Date(bound);
