@@ -39,7 +39,8 @@ export function indexKey(kind: IndexKeyKind, value: string): string {
 /** `Agent|mbox=mailto:a@example.com`, or undefined for an anonymous Group (no IFI). */
 export function agentIdentity(actor: Actor): string | undefined {
   const type = actor.objectType === "Group" ? "Group" : "Agent";
-  if (actor.mbox !== undefined) return `${type}|mbox=${actor.mbox}`;
+  // mbox case carries no meaning in practice (as in statement comparison and learner matching).
+  if (actor.mbox !== undefined) return `${type}|mbox=${actor.mbox.toLowerCase()}`;
   if (actor.mbox_sha1sum !== undefined) return `${type}|mbox_sha1sum=${actor.mbox_sha1sum.toLowerCase()}`;
   if (actor.openid !== undefined) return `${type}|openid=${actor.openid}`;
   if (actor.account !== undefined) return `${type}|account=${actor.account.homePage} ${actor.account.name}`;

@@ -53,7 +53,7 @@ describe.each(BACKENDS)("GET /xapi/statements more on %s", (backend) => {
     const arrive = async () => void (await post(statement(extra++)));
 
     const descending = await allPages(
-      "/xapi/statements?limit=3&agent=" + encodeURIComponent(JSON.stringify(ADA)),
+      `/xapi/statements?limit=3&agent=${encodeURIComponent(JSON.stringify(ADA))}`,
       arrive,
     );
     expect(descending.map((page) => page.length)).toEqual([3, 3, 1]);

@@ -114,6 +114,8 @@ describe.each(BACKENDS)("GET /xapi/statements queries on %s", (backend) => {
   it("§2.1.3 agent: the actor or an Agent/Group object, by IFI and objectType", async () => {
     const s = await seed();
     expect(await ids({ agent: { mbox: "mailto:ada@example.com" } })).toEqual(sorted(s.s1, s.s4));
+    // mbox compares without letter case, as statement comparison and learner matching do.
+    expect(await ids({ agent: { mbox: "mailto:ADA@Example.com" } })).toEqual(sorted(s.s1, s.s4));
     expect(await ids({ agent: { account: GRACE.account } })).toEqual(sorted(s.s2, s.s7));
     expect(await ids({ agent: BOB })).toEqual(sorted(s.s3, s.s4, s.s5, s.s7));
     expect(await ids({ agent: { objectType: "Group", mbox: TEAM.mbox } })).toEqual([s.s6]);
