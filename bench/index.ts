@@ -5,6 +5,7 @@
  */
 import { benchIngest } from "./ingest.ts";
 import { buildService, printTable, writeResults } from "./lib.ts";
+import { benchQueries } from "./queries.ts";
 import { benchReminders } from "./reminders.ts";
 import { benchReports } from "./reports.ts";
 import { benchSoak } from "./soak.ts";
@@ -24,6 +25,12 @@ const BENCHES = {
   reminders: {
     title: "Reminder planning (100,000 learners, 100 cohorts, 1,000,000 flat statements)",
     run: benchReminders,
+    service: false,
+  },
+  queries: {
+    title:
+      "Statement queries (GET /xapi/statements: BENCH_STATEMENTS statements, default 1,000,000; pages of 100)",
+    run: benchQueries,
     service: false,
   },
   soak: {
