@@ -47,7 +47,7 @@ export async function queryStatements(
   after?: PagePosition,
 ): Promise<StatementPage> {
   const [driving, ...others] = query.keys;
-  // Filtered: walk the driving key's index entries in order; other keys are one probe each.
+  // Filtered: walk a key's index entries in (stored, id) order.
   const stored = driving === undefined ? sql`r.stored` : sql`i.stored`;
   const id = driving === undefined ? sql`r.id` : sql`i.statement_id`;
   const conditions: SQL[] = [sql`${stored} <= ${upperBound}::timestamptz`];
@@ -59,18 +59,19 @@ export async function queryStatements(
       query.ascending ? sql`(${stored}, ${id}) > ${position}` : sql`(${stored}, ${id}) < ${position}`,
     );
   }
-  for (const key of others) {
-    conditions.push(
-      sql`exists (select 1 from statement_index x
-                  where x.key = ${key} and x.stored = ${stored} and x.statement_id = ${id})`,
-    );
-  }
   conditions.push(sql`not ${isVoided(sql`r`)}`);
   const direction = query.ascending ? sql.raw("asc") : sql.raw("desc");
+  // Further filters are inner joins on the same index (a key is unique per statement), so the
+  // planner may start from whichever key its statistics say is rarer.
+  const joins = others.map(
+    (key, n) =>
+      sql` join statement_index ${sql.raw(`x${n}`)} on ${sql.raw(`x${n}`)}.key = ${key}
+             and ${sql.raw(`x${n}`)}.stored = i.stored and ${sql.raw(`x${n}`)}.statement_id = i.statement_id`,
+  );
   const from =
     driving === undefined
       ? sql`statements_raw r`
-      : sql`statement_index i join statements_raw r on r.id = i.statement_id`;
+      : sql`statement_index i${sql.join(joins, sql``)} join statements_raw r on r.id = i.statement_id`;
 
   const rows = await queryRows<{ payload: StoredStatement; stored: Date | string; id: string }>(
     db,
