@@ -25,22 +25,27 @@ export async function writeStatementIndex(
   const known = new Map<string, StoredStatement>(statements.map((statement) => [statement.id, statement]));
   await loadTargets(tx, statements, known);
 
-  const rows: [string, string, string][] = [];
+  const keys: string[] = [];
+  const stored: string[] = [];
+  const ids: string[] = [];
   for (const statement of statements) {
-    const keys = new Set(statementIndexKeys(statement));
+    const own = new Set(statementIndexKeys(statement));
     let target = statementRefTarget(statement);
     for (let depth = 0; target !== undefined && depth < MAX_REF_DEPTH; depth++) {
       const targeted = known.get(target);
       if (!targeted) break;
-      for (const key of statementIndexKeys(targeted)) keys.add(key);
+      for (const key of statementIndexKeys(targeted)) own.add(key);
       target = statementRefTarget(targeted);
     }
-    for (const key of keys) rows.push([key, statement.stored, statement.id]);
+    for (const key of own) {
+      keys.push(key);
+      stored.push(statement.stored);
+      ids.push(statement.id);
+    }
   }
   await tx.execute(
     sql`insert into statement_index (key, stored, statement_id)
-        select e->>0, (e->>1)::timestamptz, (e->>2)::uuid
-        from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) as e
+        select * from unnest(${sql.param(keys)}::text[], ${sql.param(stored)}::timestamptz[], ${sql.param(ids)}::uuid[])
         on conflict do nothing`,
   );
 }
