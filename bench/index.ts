@@ -6,6 +6,7 @@
 import { benchFloods } from "./floods.ts";
 import { benchIngest } from "./ingest.ts";
 import { buildService, printTable, writeResults } from "./lib.ts";
+import { benchQueries } from "./queries.ts";
 import { benchReminders } from "./reminders.ts";
 import { benchReports } from "./reports.ts";
 import { benchSoak } from "./soak.ts";
@@ -32,6 +33,12 @@ const BENCHES = {
       "Floods: wrong credentials and 2 MB bodies against the api (PostgreSQL), /health probed every 20 ms",
     run: benchFloods,
     service: true,
+  },
+  queries: {
+    title:
+      "Statement queries (GET /xapi/statements: BENCH_STATEMENTS statements, default 1,000,000; pages of 100)",
+    run: benchQueries,
+    service: false,
   },
   soak: {
     title: "Soak: mixed load on api + worker + scheduler (PostgreSQL, Redis, SMTP), SOAK_SECONDS long",

@@ -16,6 +16,7 @@ import { type Database, openDatabase } from "./db/client.ts";
 import { migrate, SchemaError, schemaState } from "./db/migrate.ts";
 import { createLogger } from "./logger.ts";
 import { type EmailClient, emailClientFor } from "./mail/emailClient.ts";
+import { indexStoredStatements } from "./xapi/indexStoredStatements.ts";
 
 export interface Runtime {
   config: Readonly<Config>;
@@ -88,6 +89,9 @@ export async function startRuntime(config: Readonly<Config>, options: RuntimeOpt
     if (options.migrate || database.kind === "pglite") {
       migrationsApplied = await migrate(database.db);
       if (migrationsApplied.length) log.info({ migrations: migrationsApplied }, "database migrated");
+      const indexed = await indexStoredStatements(database.db);
+      if (indexed)
+        log.info({ statements: indexed }, "indexed the statements stored before statement queries");
     } else {
       const state = await schemaState(database.db);
       if (state.pending.length) {

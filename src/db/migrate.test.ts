@@ -14,6 +14,7 @@ const TABLES = [
   "lessons",
   "notifications",
   "settings",
+  "statement_index",
   "statements_flat",
   "statements_raw",
   "task_status",
@@ -62,6 +63,7 @@ describe("migrate on PostgreSQL", () => {
       "notifications_user_id_lesson_id_channel_key",
       "statements_flat_completion_cover_idx",
       "statements_flat_statement_id_statements_raw_id_fk",
+      "statement_index_pkey",
     ]) {
       expect(names).toContain(name);
     }

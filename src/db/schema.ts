@@ -18,6 +18,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -113,6 +114,25 @@ export const statementsRaw = pgTable(
       .on(sql`(${t.payload}->'object'->>'id')`)
       .where(sql`${t.payload}->'verb'->>'id' = 'http://adlnet.gov/expapi/verbs/voided'`),
   ],
+);
+
+/**
+ * What statement queries find statements by (xAPI Communication §2.1.3): one row per key of a
+ * statement (`agent:…`, `related_agent:…`, `verb:…`, `activity:…`, `related_activity:…`,
+ * `registration:…`; see `xapi/statementIndexKeys.ts`). Written in the transaction that inserts
+ * the statement, so a query sees a statement as soon as its POST has answered. The primary key is
+ * the whole row: a filter reads one key's statements already ordered by (`stored`, id), and a
+ * second filter is one probe of the same index. Append-only, like `statements_raw`.
+ */
+export const statementIndex = pgTable(
+  "statement_index",
+  {
+    key: text("key").notNull(),
+    /** The statement's `stored`: the order and the since/until bounds of queries. */
+    stored: timestamp("stored", { withTimezone: true, mode: "date" }).notNull(),
+    statementId: uuid("statement_id").notNull(),
+  },
+  (t) => [primaryKey({ name: "statement_index_pkey", columns: [t.key, t.stored, t.statementId] })],
 );
 
 export const statementsFlat = pgTable(

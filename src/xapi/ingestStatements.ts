@@ -1,6 +1,6 @@
 /**
  * Storing statements, as named steps that read like the spec (xAPI Communication §2.1):
- * validate → prepare (id, stored, timestamp, authority, version) → store (one transaction; 409 on
+ * validate → prepare (id, stored, timestamp, authority, version) → check voiders → store (one transaction; 409 on
  * a conflicting id) → hand over to the ETL after the commit (publish to the stream, or nudge the
  * sweep). A failed hand-over never fails the request: the statements are already stored, and the
  * sweep will flatten them.
@@ -8,10 +8,12 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { EtlMode } from "../config.ts";
-import { withTimeout } from "../db/client.ts";
+import { type Db, withTimeout } from "../db/client.ts";
 import { AppError, type ErrorDetail } from "../errors.ts";
 import { publishStatements, STATEMENT_STREAM } from "../etl/stream.ts";
 import { metrics } from "../metrics.ts";
+import { checkVoiders } from "./checkVoiders.ts";
+import { trackStore } from "./consistentThrough.ts";
 import type { XapiClient } from "./credentials.ts";
 import { type PreparedStatement, prepareStatement } from "./prepareStatement.ts";
 import type { StatementStore } from "./storeStatements.ts";
@@ -36,6 +38,8 @@ export class InvalidStatement extends AppError {
 export interface IngestDeps {
   /** The group-committing store statements are written through. */
   store: StatementStore;
+  /** For the checks that read what is stored (a voiding statement's target). */
+  db: Db;
   log: Logger;
   publicBaseUrl: string;
   etlMode: EtlMode;
@@ -82,7 +86,9 @@ export async function ingestStatements(deps: IngestDeps, request: IngestRequest)
       publicBaseUrl: deps.publicBaseUrl,
     }),
   );
-  const { inserted } = await deps.store.store(prepared, request.client.credentialId);
+  await checkVoiders(deps.db, prepared, batch);
+  const untrack = trackStore(stored);
+  const { inserted } = await deps.store.store(prepared, request.client.credentialId).finally(untrack);
   metrics.statementsIngested.inc(inserted.length);
   if (inserted.length) await handOver(deps, inserted, version);
   return prepared.map((statement) => statement.id);

@@ -21,6 +21,7 @@ import { type Db, isDatabaseUnavailable, queryRows } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import type { PreparedStatement } from "./prepareStatement.ts";
 import { sameStatement } from "./sameStatement.ts";
+import { writeStatementIndex } from "./writeStatementIndex.ts";
 
 export class StatementConflict extends AppError {
   constructor(readonly statementId: string) {
@@ -73,6 +74,8 @@ async function insertRequests(
       return false;
     }),
   );
+  // Query keys are written in this same transaction: a statement is queryable once it commits.
+  await writeStatementIndex(tx, outcomes.flat());
   if (skipped.size === 0) return outcomes.map((mine) => ({ inserted: mine }));
 
   const existing = await queryRows<{ id: string; payload: object }>(

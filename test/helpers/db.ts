@@ -52,6 +52,7 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
 
 const TABLES = [
   "statements_flat",
+  "statement_index",
   "statements_raw",
   "notifications",
   "task_status",

@@ -1,6 +1,7 @@
 /**
  * The xAPI resources this LRS serves under `/xapi` (xAPI 1.0.3 Communication, and 2.0.0):
- * `GET /xapi/about`, and the statements resource: POST, PUT, and GET of one statement.
+ * `GET /xapi/about`, and the statements resource: POST, PUT, and GET (one statement, or queries).
+ * Every GET answers HEAD too (Fastify's HEAD routes: the same headers, no body).
  *
  * Every request but `about` and CORS preflights names its version in `X-Experience-API-Version`
  * (400 otherwise); every response carries the version header. Bodies are validated by
@@ -10,11 +11,12 @@
 import cors from "@fastify/cors";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { AppError, NotFound } from "../../errors.ts";
+import { AppError } from "../../errors.ts";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
 import type { XapiClient } from "../../xapi/credentials.ts";
-import { getStatement } from "../../xapi/getStatement.ts";
 import { ingestStatements } from "../../xapi/ingestStatements.ts";
+import { MAX_QUERY_LIMIT, parseStatementQuery } from "../../xapi/parseStatementQuery.ts";
+import { readStatements } from "../../xapi/readStatements.ts";
 import { StatementStore } from "../../xapi/storeStatements.ts";
 import {
   negotiateVersion,
@@ -107,6 +109,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const store = new StatementStore(app.deps.database.db);
   const ingestDeps = () => ({
     store,
+    db: app.deps.database.db,
     log: app.log as never,
     publicBaseUrl: config.publicBaseUrl,
     etlMode: config.etlMode,
@@ -166,6 +169,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  const param = (description: string) => Type.Optional(Type.String({ description }));
   app.get(
     "/xapi/statements",
     {
@@ -173,40 +177,51 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       preHandler: requireScope("statements/read"),
       schema: {
         tags: ["xAPI"],
-        summary: "Get one statement by statementId or voidedStatementId",
+        summary: "Get one statement, or query statements (a StatementResult, paged by `more`)",
         description:
-          "Statement queries (filters, paging) are not served yet: a request without statementId or " +
-          "voidedStatementId answers 501.",
+          "With statementId or voidedStatementId: that statement (404 when it is not stored, or is voided / " +
+          "not voided). Otherwise a StatementResult `{statements, more}` of the statements matching every " +
+          `filter, newest stored first, at most ${MAX_QUERY_LIMIT} a page; \`more\` is the relative link to the ` +
+          'next page of the same result (valid 24 hours), `""` on the last. An unknown or repeated parameter, a ' +
+          "malformed value, or statementId with a filter answers 400 naming the parameter. HEAD answers the same " +
+          "headers without a body.",
         querystring: Type.Object({
-          statementId: Type.Optional(StatementId),
-          voidedStatementId: Type.Optional(StatementId),
-          attachments: Type.Optional(Type.Boolean()),
-          format: Type.Optional(
-            Type.Union([Type.Literal("ids"), Type.Literal("exact"), Type.Literal("canonical")]),
+          statementId: param("a statement id (UUID)"),
+          voidedStatementId: param("the id of a voided statement (UUID)"),
+          agent: param(
+            "JSON of an Agent or identified Group: the actor or object (or any agent, with related_agents)",
           ),
+          verb: param("a verb id (IRI)"),
+          activity: param("an activity id (IRI): the object (or any activity, with related_activities)"),
+          registration: param("a registration (UUID)"),
+          related_activities: param("true: activity matches context activities and SubStatements too"),
+          related_agents: param(
+            "true: agent matches authority, instructor, team, context agents/groups, SubStatements",
+          ),
+          since: param("only statements stored after this time (ISO 8601)"),
+          until: param("only statements stored at or before this time (ISO 8601)"),
+          limit: param(`statements per page; 0 or more than ${MAX_QUERY_LIMIT} means ${MAX_QUERY_LIMIT}`),
+          format: param("ids, exact (default) or canonical (one language per map, from Accept-Language)"),
+          attachments: param("true or false (accepted; attachment content is not served yet)"),
+          ascending: param("true: oldest stored first"),
+          more: param("the more link of a previous page"),
         }),
-        response: { 200: Type.Unknown(), 404: ErrorResponse, 501: ErrorResponse, ...xapiErrors },
+        response: { 200: Type.Unknown(), 404: ErrorResponse, ...xapiErrors },
       },
     },
     async (request, reply) => {
-      const { statementId, voidedStatementId } = request.query;
-      if (statementId && voidedStatementId) {
-        throw new AppError(400, "invalid_query", "give statementId or voidedStatementId, not both");
-      }
-      const id = statementId ?? voidedStatementId;
-      if (!id) {
-        throw new AppError(
-          501,
-          "not_implemented",
-          "statement queries are not supported yet; get a single statement with ?statementId=",
-        );
-      }
-      // Statements are readable as soon as they are acknowledged (the write is synchronous).
-      reply.header("x-experience-api-consistent-through", new Date().toISOString());
-      const found = await getStatement(app.deps.database.db, id, voidedStatementId !== undefined);
-      if (!found) throw new NotFound(`statement ${id}`);
-      reply.header("last-modified", found.stored.toUTCString());
-      return found.statement;
+      const statementRequest = parseStatementQuery(
+        new URLSearchParams(request.url.split("?")[1] ?? ""),
+        request.xapiVersion!,
+      );
+      const answer = await readStatements(
+        { db: app.deps.database.db, signingSecret: app.deps.signingSecret },
+        statementRequest,
+        { acceptLanguage: request.headers["accept-language"] },
+      );
+      reply.header("x-experience-api-consistent-through", answer.consistentThrough.toISOString());
+      reply.header("last-modified", answer.lastModified.toUTCString());
+      return answer.body;
     },
   );
 };
