@@ -30,6 +30,7 @@ import { signupRoutes } from "../routes/signup/routes.ts";
 import { taskRoutes } from "../routes/tasks/routes.ts";
 import { unsubscribeRoutes } from "../routes/unsubscribe/routes.ts";
 import { userRoutes } from "../routes/users/routes.ts";
+import { installXapiProtocol } from "../routes/xapi/protocol.ts";
 import { xapiRoutes } from "../routes/xapi/routes.ts";
 import type { TaskName, TaskReport, TaskRequest } from "../services/jobs.ts";
 import { uiRoutes } from "../ui/routes.ts";
@@ -168,6 +169,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  await installXapiProtocol(app, config.corsOrigins);
 
   if (deps.redis) registerStreamGauges(deps.redis);
   app.get(

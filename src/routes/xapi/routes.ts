@@ -2,12 +2,10 @@
  * The xAPI resources this LRS serves under `/xapi` (xAPI 1.0.3 Communication, and 2.0.0):
  * `GET /xapi/about`, and the statements resource: POST, PUT, and GET of one statement.
  *
- * Every request but `about` and CORS preflights names its version in `X-Experience-API-Version`
- * (400 otherwise); every response carries the version header. Bodies are validated by
+ * The version header and CORS are handled for every `/xapi` path in `protocol.ts`. Bodies are validated by
  * `validateStatements` (the xAPI rules are code, not a JSON Schema), so the route schemas only
  * describe them for OpenAPI.
  */
-import cors from "@fastify/cors";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { AppError, NotFound } from "../../errors.ts";
@@ -16,18 +14,7 @@ import type { XapiClient } from "../../xapi/credentials.ts";
 import { getStatement } from "../../xapi/getStatement.ts";
 import { ingestStatements } from "../../xapi/ingestStatements.ts";
 import { StatementStore } from "../../xapi/storeStatements.ts";
-import {
-  negotiateVersion,
-  SUPPORTED_VERSIONS,
-  VERSION_HEADER,
-  type XapiVersion,
-} from "../../xapi/version.ts";
-
-declare module "fastify" {
-  interface FastifyRequest {
-    xapiVersion?: XapiVersion;
-  }
-}
+import { SUPPORTED_VERSIONS } from "../../xapi/version.ts";
 
 const UUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 const StatementId = Type.String({ pattern: UUID, description: "a statement id (UUID)" });
@@ -36,47 +23,6 @@ const xapiErrors = { ...errorResponses, 409: ErrorResponse, 413: ErrorResponse }
 
 export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config } = app.deps;
-
-  await app.register(cors, {
-    origin: config.corsOrigins.includes("*") ? "*" : [...config.corsOrigins],
-    methods: ["GET", "POST", "PUT", "HEAD", "OPTIONS"],
-    allowedHeaders: [
-      "Authorization",
-      "Content-Type",
-      "X-Experience-API-Version",
-      "If-Match",
-      "If-None-Match",
-    ],
-    exposedHeaders: [
-      "ETag",
-      "Last-Modified",
-      "X-Experience-API-Version",
-      "X-Experience-API-Consistent-Through",
-    ],
-    maxAge: 86_400,
-  });
-
-  app.addHook("onRequest", async (request, reply) => {
-    const path = request.url.split("?")[0];
-    if (request.method === "OPTIONS" || path === "/xapi/about") {
-      reply.header("x-experience-api-version", "2.0.0");
-      return;
-    }
-    const header = request.headers[VERSION_HEADER];
-    const version = negotiateVersion(typeof header === "string" ? header : undefined);
-    reply.header("x-experience-api-version", version ?? "2.0.0");
-    if (!version) {
-      throw new AppError(
-        400,
-        "unsupported_version",
-        header
-          ? `X-Experience-API-Version ${String(header)} is not supported; use one of ${SUPPORTED_VERSIONS.join(", ")}`
-          : `the X-Experience-API-Version header is required (one of ${SUPPORTED_VERSIONS.join(", ")})`,
-        [{ field: "X-Experience-API-Version", message: header ? "is not supported" : "is required" }],
-      );
-    }
-    request.xapiVersion = version;
-  });
 
   /** xAPI scopes: `all`, or `statements/write` to store and `statements/read` to read. */
   const requireScope =
