@@ -24,15 +24,28 @@ describe.each(DATABASE_KINDS)("document concurrency on %s", (kind) => {
   });
 
   const resources = [
-    { name: "State", url: () => `/xapi/activities/state${query({ activityId: ACTIVITY, agent: ADA, stateId: `s-${++n}` })}` },
-    { name: "Activity Profile", url: () => `/xapi/activities/profile${query({ activityId: ACTIVITY, profileId: `p-${++n}` })}` },
-    { name: "Agent Profile", url: () => `/xapi/agents/profile${query({ agent: ADA, profileId: `p-${++n}` })}` },
+    {
+      name: "State",
+      url: () => `/xapi/activities/state${query({ activityId: ACTIVITY, agent: ADA, stateId: `s-${++n}` })}`,
+    },
+    {
+      name: "Activity Profile",
+      url: () => `/xapi/activities/profile${query({ activityId: ACTIVITY, profileId: `p-${++n}` })}`,
+    },
+    {
+      name: "Agent Profile",
+      url: () => `/xapi/agents/profile${query({ agent: ADA, profileId: `p-${++n}` })}`,
+    },
   ];
   const send = (method: "PUT" | "POST" | "DELETE", target: string, document?: unknown, headers = {}) =>
     h.app.inject({
       method,
       url: target,
-      headers: { ...h.credential.headers, ...(document === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      headers: {
+        ...h.credential.headers,
+        ...(document === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
+      },
       ...(document === undefined ? {} : { payload: JSON.stringify(document) }),
     });
   const get = (target: string) => h.app.inject({ method: "GET", url: target, headers: h.credential.headers });
@@ -40,14 +53,20 @@ describe.each(DATABASE_KINDS)("document concurrency on %s", (kind) => {
   const WRONG = '"0000000000000000000000000000000000000000"';
 
   describe.each(resources)("$name", ({ url }) => {
-    it.each(["PUT", "POST"] as const)("%s with a stale If-Match is 412 and changes nothing", async (method) => {
-      const target = url();
-      await send("PUT", target, { v: 1 });
-      const refused = await send(method, target, { v: 2 }, { "if-match": WRONG });
-      expect(refused.statusCode).toBe(412);
-      expect(refused.json()).toMatchObject({ error: "precondition_failed", details: [{ field: "If-Match" }] });
-      expect((await get(target)).json()).toEqual({ v: 1 });
-    });
+    it.each(["PUT", "POST"] as const)(
+      "%s with a stale If-Match is 412 and changes nothing",
+      async (method) => {
+        const target = url();
+        await send("PUT", target, { v: 1 });
+        const refused = await send(method, target, { v: 2 }, { "if-match": WRONG });
+        expect(refused.statusCode).toBe(412);
+        expect(refused.json()).toMatchObject({
+          error: "precondition_failed",
+          details: [{ field: "If-Match" }],
+        });
+        expect((await get(target)).json()).toEqual({ v: 1 });
+      },
+    );
 
     it("If-Match where no document is stored is 412, and nothing is created", async () => {
       const target = url();
@@ -79,7 +98,9 @@ describe.each(DATABASE_KINDS)("document concurrency on %s", (kind) => {
       await send("PUT", target, { v: 1 });
       expect((await send("DELETE", target, undefined, { "if-match": WRONG })).statusCode).toBe(412);
       expect((await get(target)).statusCode).toBe(200);
-      expect((await send("DELETE", target, undefined, { "if-match": await etagOf(target) })).statusCode).toBe(204);
+      expect((await send("DELETE", target, undefined, { "if-match": await etagOf(target) })).statusCode).toBe(
+        204,
+      );
       expect((await get(target)).statusCode).toBe(404);
     });
 

@@ -40,7 +40,8 @@ describe.each(DATABASE_KINDS)("profile resources on %s", (kind) => {
         headers: { ...h.credential.headers, "content-type": "application/json", ...headers },
         payload: JSON.stringify(document),
       });
-    const get = (target: string) => h.app.inject({ method: "GET", url: target, headers: h.credential.headers });
+    const get = (target: string) =>
+      h.app.inject({ method: "GET", url: target, headers: h.credential.headers });
 
     it("PUT stores a new document without concurrency headers; GET returns it with its ETag", async () => {
       const target = url({ profileId: fresh() });
@@ -101,7 +102,10 @@ describe.each(DATABASE_KINDS)("profile resources on %s", (kind) => {
     it("DELETE requires profileId (400 naming it)", async () => {
       const response = await h.app.inject({ method: "DELETE", url: url({}), headers: h.credential.headers });
       expect(response.statusCode).toBe(400);
-      expect(response.json()).toMatchObject({ error: "invalid_parameter", details: [{ field: "profileId" }] });
+      expect(response.json()).toMatchObject({
+        error: "invalid_parameter",
+        details: [{ field: "profileId" }],
+      });
     });
   });
 

@@ -52,29 +52,18 @@ export async function installXapiProtocol(
   app: FastifyInstance,
   corsOrigins: readonly string[],
 ): Promise<void> {
+  // 1. The version header goes on first, so even a preflight or a refusal carries it.
   app.addHook("onRequest", async (request, reply) => {
     const path = xapiPath(request);
     if (!path) return;
-    if (request.method === "OPTIONS" || path === "/xapi/about") {
-      reply.header(VERSION_HEADER, "2.0.0");
-      return;
-    }
     const header = request.headers[VERSION_HEADER];
     const version = negotiateVersion(typeof header === "string" ? header : undefined);
     reply.header(VERSION_HEADER, version ?? "2.0.0");
-    if (!version) {
-      throw new AppError(
-        400,
-        "unsupported_version",
-        header
-          ? `X-Experience-API-Version ${String(header)} is not supported; use one of ${SUPPORTED_VERSIONS.join(", ")}`
-          : `the X-Experience-API-Version header is required (one of ${SUPPORTED_VERSIONS.join(", ")})`,
-        [{ field: "X-Experience-API-Version", message: header ? "is not supported" : "is required" }],
-      );
-    }
     request.xapiVersion = version;
   });
 
+  // 2. CORS, on the root instance so it also answers for 404s and errors under /xapi; the
+  // delegator turns it off (no headers, a preflight falls through to the 404) everywhere else.
   const xapiCors: FastifyCorsOptions = {
     origin: corsOrigins.includes("*") ? "*" : [...corsOrigins],
     methods: XAPI_CORS_METHODS,
@@ -82,9 +71,22 @@ export async function installXapiProtocol(
     exposedHeaders: XAPI_CORS_EXPOSED_HEADERS,
     maxAge: 86_400,
   };
-  // Registered on the root instance, so it also answers for 404s and errors under /xapi; the
-  // delegator turns it off (no headers, preflight falls through to the 404) everywhere else.
   await app.register(cors, {
     delegator: (request, callback) => callback(null, xapiPath(request) ? xapiCors : { origin: false }),
+  });
+
+  // 3. Only then may a request be refused for its version, with every header already set.
+  app.addHook("onRequest", async (request) => {
+    const path = xapiPath(request);
+    if (!path || request.method === "OPTIONS" || path === "/xapi/about" || request.xapiVersion) return;
+    const header = request.headers[VERSION_HEADER];
+    throw new AppError(
+      400,
+      "unsupported_version",
+      header
+        ? `X-Experience-API-Version ${String(header)} is not supported; use one of ${SUPPORTED_VERSIONS.join(", ")}`
+        : `the X-Experience-API-Version header is required (one of ${SUPPORTED_VERSIONS.join(", ")})`,
+      [{ field: "X-Experience-API-Version", message: header ? "is not supported" : "is required" }],
+    );
   });
 }
