@@ -30,6 +30,7 @@ import { signupRoutes } from "../routes/signup/routes.ts";
 import { taskRoutes } from "../routes/tasks/routes.ts";
 import { unsubscribeRoutes } from "../routes/unsubscribe/routes.ts";
 import { userRoutes } from "../routes/users/routes.ts";
+import { agentsAndActivitiesRoutes } from "../routes/xapi/agentsAndActivities.ts";
 import { documentRoutes } from "../routes/xapi/documents.ts";
 import { installXapiProtocol } from "../routes/xapi/protocol.ts";
 import { xapiRoutes } from "../routes/xapi/routes.ts";
@@ -188,6 +189,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(userRoutes);
   await app.register(xapiRoutes);
   await app.register(documentRoutes);
+  await app.register(agentsAndActivitiesRoutes);
   await app.register(unsubscribeRoutes);
   await app.register(taskRoutes);
   await app.register(reportRoutes);

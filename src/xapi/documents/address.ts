@@ -108,11 +108,7 @@ export function parseDocumentQuery(
 
   const address: DocumentAddress = { kind, activityId: null, agent: null, registration: null };
   if (CONTEXT_PARAMETERS[kind].includes("activityId")) {
-    const activityId = required("activityId");
-    if (activityId.length > MAX_IRI_LENGTH || !isIri(activityId)) {
-      throw new BadParameter("activityId", "must be an IRI such as http://example.com/activities/lesson-1");
-    }
-    address.activityId = activityId;
+    address.activityId = parseActivityId(required("activityId"));
   }
   if (CONTEXT_PARAMETERS[kind].includes("agent"))
     address.agent = agentKey(parseAgent(required("agent"), version));
@@ -158,4 +154,27 @@ export function parseAgent(text: string, version: XapiVersion): Agent {
     throw new BadParameter(first.path || "agent", first.message);
   }
   return agent as Agent;
+}
+
+/**
+ * The one parameter of the Agents (`agent`) and Activities (`activityId`) resources: required,
+ * given once; any other parameter is 400.
+ */
+export function parseOnlyParameter(query: Record<string, unknown>, name: string): string {
+  for (const other of Object.keys(query)) {
+    if (other !== name)
+      throw new BadParameter(other, `is not a parameter of this resource (it takes ${name})`);
+  }
+  const value = query[name];
+  if (value === undefined || value === "") throw new BadParameter(name, "is required");
+  if (typeof value !== "string") throw new BadParameter(name, "must be given once");
+  return value;
+}
+
+/** The `activityId` parameter: an IRI. */
+export function parseActivityId(text: string): string {
+  if (text.length > MAX_IRI_LENGTH || !isIri(text)) {
+    throw new BadParameter("activityId", "must be an IRI such as http://example.com/activities/lesson-1");
+  }
+  return text;
 }
