@@ -9,11 +9,11 @@ import { errorResponses } from "../../http/schemas.ts";
 import { getActivity } from "../../xapi/activities/getActivity.ts";
 import { getPerson } from "../../xapi/agents/getPerson.ts";
 import { parseActivityId, parseAgent, parseOnlyParameter } from "../../xapi/documents/address.ts";
-import { XapiVersionHeader } from "./openapi.ts";
+import { XapiHeaders } from "./openapi.ts";
 
 export const agentsAndActivitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.deps.database;
-  const headers = Type.Object({ "X-Experience-API-Version": XapiVersionHeader });
+  const headers = XapiHeaders;
 
   app.get(
     "/xapi/agents",

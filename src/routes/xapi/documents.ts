@@ -27,7 +27,7 @@ import {
   type StoredDocument,
   writeDocument,
 } from "../../xapi/documents/repository.ts";
-import { XapiVersionHeader } from "./openapi.ts";
+import { XapiHeaders } from "./openapi.ts";
 
 interface Resource {
   kind: DocumentKind;
@@ -129,7 +129,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const overwriteNeedsHeader = (request: FastifyRequest) =>
       kind !== "state" || request.xapiVersion === "2.0.0";
     const tags = ["xAPI documents"];
-    const headers = Type.Object({ "X-Experience-API-Version": XapiVersionHeader });
+    const headers = XapiHeaders;
 
     for (const method of ["PUT", "POST"] as const) {
       app.route({

@@ -15,6 +15,7 @@ import { getStatement } from "../../xapi/getStatement.ts";
 import { ingestStatements } from "../../xapi/ingestStatements.ts";
 import { StatementStore } from "../../xapi/storeStatements.ts";
 import { SUPPORTED_VERSIONS } from "../../xapi/version.ts";
+import { XapiHeaders, XapiVersionHeader } from "./openapi.ts";
 
 const UUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 const StatementId = Type.String({ pattern: UUID, description: "a statement id (UUID)" });
@@ -44,6 +45,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ["xAPI"],
         summary: "The xAPI versions this LRS speaks",
+        headers: Type.Object({ "X-Experience-API-Version": Type.Optional(XapiVersionHeader) }),
         response: { 200: Type.Object({ version: Type.Array(Type.String()), extensions: Type.Object({}) }) },
       },
     },
@@ -72,6 +74,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
           "Answers 200 with the ids, in order, once every statement is committed. One invalid statement rejects " +
           "the whole request (400 `invalid_statement`, naming `statement[i].path`); a stored id with different " +
           "content rejects it with 409 `statement_conflict`. Requires `X-Experience-API-Version`.",
+        headers: XapiHeaders,
         body: AnyStatement,
         response: { 200: Type.Array(Type.String({ format: "uuid" })), ...xapiErrors },
       },
@@ -95,6 +98,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           "204 when stored (or already stored identically); 409 when a different statement has this id.",
         querystring: Type.Object({ statementId: StatementId }),
+        headers: XapiHeaders,
         body: AnyStatement,
         response: { 204: Type.Null(), ...xapiErrors },
       },
@@ -121,6 +125,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           "Statement queries (filters, paging) are not served yet: a request without statementId or " +
           "voidedStatementId answers 501.",
+        headers: XapiHeaders,
         querystring: Type.Object({
           statementId: Type.Optional(StatementId),
           voidedStatementId: Type.Optional(StatementId),
