@@ -3,6 +3,7 @@
  * writing JSON under bench-results/. `npm run bench -- ingest` runs one. Those that start the
  * roles as processes run the compiled service (dist/), built first.
  */
+import { benchDocuments } from "./documents.ts";
 import { benchIngest } from "./ingest.ts";
 import { buildService, printTable, writeResults } from "./lib.ts";
 import { benchReminders } from "./reminders.ts";
@@ -25,6 +26,11 @@ const BENCHES = {
     title: "Reminder planning (100,000 learners, 100 cohorts, 1,000,000 flat statements)",
     run: benchReminders,
     service: false,
+  },
+  documents: {
+    title: "Documents: 4 KiB State PUT/GET beside single-statement POST (api + worker, PostgreSQL, Redis)",
+    run: benchDocuments,
+    service: true,
   },
   soak: {
     title: "Soak: mixed load on api + worker + scheduler (PostgreSQL, Redis, SMTP), SOAK_SECONDS long",
