@@ -63,58 +63,100 @@ afterAll(async () => {
   await new Promise((resolve) => lesson?.close(resolve));
 });
 
-/** Runs `body` in the lesson page with `xapi` (an `XAPI` client for the LRS) and `params` in scope. */
-async function inLesson<T>(body: string): Promise<T> {
-  return page.evaluate(
-    async ({ endpoint, key, secret, body }) => {
-      const XAPI = (globalThis as unknown as { XAPI: any }).XAPI;
-      const xapi = new XAPI({ endpoint, auth: XAPI.toBasicAuth(key, secret), adapter: "fetch" });
-      const params = {
-        activityId: "https://lessons.example.com/day-1",
-        agent: { objectType: "Agent", name: "Ada", mbox: "mailto:ada@example.com" },
+/** The part of `@xapi/xapi` the lesson uses (its UMD build sets `window.XAPI`). */
+interface XAPI {
+  setState(params: object): Promise<unknown>;
+  createState(params: object): Promise<unknown>;
+  getState(params: object): Promise<{ data: unknown }>;
+  getStates(params: object): Promise<{ data: string[] }>;
+  deleteState(params: object): Promise<unknown>;
+  deleteStates(params: object): Promise<unknown>;
+}
+interface XapiClass {
+  new (config: { endpoint: string; auth: string; adapter: "fetch" }): XAPI;
+  toBasicAuth(key: string, secret: string): string;
+}
+
+/** What the lesson page holds once `startLesson` ran: an `XAPI` client for the LRS, and the State's context. */
+interface LessonWindow {
+  lesson: {
+    xapi: XAPI;
+    params: { activityId: string; agent: { objectType: "Agent"; name: string; mbox: string } };
+  };
+}
+
+/** Opens (or reloads) the lesson and gives it its xAPI client, as content does from its launch data. */
+async function startLesson(reload = false): Promise<void> {
+  if (reload) await page.reload();
+  else await page.goto(`${lessonOrigin}/`);
+  await page.evaluate(
+    ({ endpoint, key, secret }) => {
+      const XAPIClass = (globalThis as unknown as { XAPI: XapiClass }).XAPI;
+      (globalThis as unknown as LessonWindow).lesson = {
+        xapi: new XAPIClass({ endpoint, auth: XAPIClass.toBasicAuth(key, secret), adapter: "fetch" }),
+        params: {
+          activityId: "https://lessons.example.com/day-1",
+          agent: { objectType: "Agent", name: "Ada", mbox: "mailto:ada@example.com" },
+        },
       };
-      // biome-ignore lint/security/noGlobalEval: the test sends the lesson's code as text
-      return (0, eval)(`(async (xapi, params) => { ${body} })`)(xapi, params);
     },
-    { endpoint: `${lrs.url}/xapi/`, key: KEY, secret: SECRET, body },
-  ) as Promise<T>;
+    { endpoint: `${lrs.url}/xapi/`, key: KEY, secret: SECRET },
+  );
 }
 
 describe("a lesson on another origin, with @xapi/xapi in Chromium", () => {
   it("saves suspend data, reloads, resumes, merges, deletes, and sees real errors", async () => {
-    await page.goto(`${lessonOrigin}/`);
+    await startLesson();
     expect(new URL(page.url()).origin).not.toBe(new URL(lrs.url).origin);
 
-    await inLesson(
-      `await xapi.setState({ ...params, stateId: "suspend_data", state: "2g1a0b~slide-7", contentType: "text/plain" });`,
-    );
-    await page.reload();
-    const resumed = await inLesson<string>(
-      `return (await xapi.getState({ ...params, stateId: "suspend_data" })).data;`,
-    );
+    await page.evaluate(async () => {
+      const { xapi, params } = (globalThis as unknown as LessonWindow).lesson;
+      await xapi.setState({
+        ...params,
+        stateId: "suspend_data",
+        state: "2g1a0b~slide-7",
+        contentType: "text/plain",
+      });
+    });
+    await startLesson(true);
+    const resumed = await page.evaluate(async () => {
+      const { xapi, params } = (globalThis as unknown as LessonWindow).lesson;
+      return (await xapi.getState({ ...params, stateId: "suspend_data" })).data;
+    });
     expect(resumed).toBe("2g1a0b~slide-7");
 
-    const merged = await inLesson<unknown>(`
+    const merged = await page.evaluate(async () => {
+      const { xapi, params } = (globalThis as unknown as LessonWindow).lesson;
       await xapi.setState({ ...params, stateId: "progress", state: { bookmark: "slide-3", score: 1 } });
       await xapi.createState({ ...params, stateId: "progress", state: { bookmark: "slide-4" } });
-      return (await xapi.getState({ ...params, stateId: "progress" })).data;`);
+      return (await xapi.getState({ ...params, stateId: "progress" })).data;
+    });
     expect(merged).toEqual({ bookmark: "slide-4", score: 1 });
 
-    const ids = await inLesson<string[]>(`return (await xapi.getStates(params)).data;`);
-    expect(ids.sort()).toEqual(["progress", "suspend_data"]);
+    const ids = await page.evaluate(async () => {
+      const { xapi, params } = (globalThis as unknown as LessonWindow).lesson;
+      return (await xapi.getStates(params)).data;
+    });
+    expect([...ids].sort()).toEqual(["progress", "suspend_data"]);
 
     // The fetch adapter throws the response body: the LRS's own 404, readable through CORS.
-    const afterDelete = await inLesson<string>(`
+    const afterDelete = await page.evaluate(async () => {
+      const { xapi, params } = (globalThis as unknown as LessonWindow).lesson;
       await xapi.deleteState({ ...params, stateId: "progress" });
       try {
         await xapi.getState({ ...params, stateId: "progress" });
         return "found";
       } catch (error) {
-        return String(error?.message ?? error);
-      }`);
+        return error instanceof Error ? error.message : String(error);
+      }
+    });
     expect(JSON.parse(afterDelete)).toMatchObject({ error: "not_found" });
 
-    await inLesson(`await xapi.deleteStates(params);`);
-    expect(await inLesson<string[]>(`return (await xapi.getStates(params)).data;`)).toEqual([]);
+    const remaining = await page.evaluate(async () => {
+      const { xapi, params } = (globalThis as unknown as LessonWindow).lesson;
+      await xapi.deleteStates(params);
+      return (await xapi.getStates(params)).data;
+    });
+    expect(remaining).toEqual([]);
   });
 });
