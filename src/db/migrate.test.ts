@@ -17,6 +17,7 @@ const TABLES = [
   "statements_raw",
   "task_status",
   "users",
+  "xapi_documents",
 ];
 
 async function tables(database: Database): Promise<string[]> {
@@ -61,6 +62,8 @@ describe("migrate on PostgreSQL", () => {
       "notifications_user_id_lesson_id_channel_key",
       "statements_flat_completion_cover_idx",
       "statements_flat_statement_id_statements_raw_id_fk",
+      "xapi_documents_kind_check",
+      "xapi_documents_scope_idx",
     ]) {
       expect(names).toContain(name);
     }

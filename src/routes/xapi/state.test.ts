@@ -229,4 +229,26 @@ describe.each(DATABASE_KINDS)("State resource on %s", (kind) => {
     expect((await put(url(), "second", "text/plain", { ...v2, "if-match": etag })).statusCode).toBe(204);
     expect((await get(url())).body).toBe("second");
   });
+
+  it("HEAD answers as GET without the body: status, ETag, Last-Modified", async () => {
+    await put(url(), "slide-5");
+    const response = await h.app.inject({ method: "HEAD", url: url(), headers: h.credential.headers });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe("");
+    expect(response.headers.etag).toBe((await get(url())).headers.etag);
+    expect(response.headers["last-modified"]).toBeDefined();
+  });
+
+  it("stores a PUT without Content-Type as application/octet-stream", async () => {
+    const response = await h.app.inject({
+      method: "PUT",
+      url: url(),
+      headers: h.credential.headers,
+      payload: Buffer.from("raw bytes"),
+    });
+    expect(response.statusCode).toBe(204);
+    const stored = await get(url());
+    expect(stored.body).toBe("raw bytes");
+    expect(stored.headers["content-type"]).toBe("application/octet-stream");
+  });
 });

@@ -2,7 +2,7 @@
  * The Activities resource (xAPI Communication §2.4): an Activity with the canonical definition
  * this LRS builds from the statements whose object it was. Built when asked, so storing
  * statements pays nothing for it: the flat rows (written by the worker) find the statements
- * through their `object_id` index, and the definitions are merged oldest first: a later
+ * through their `object_id` index, and the definitions are merged oldest first (in the order the LRS stored them): a later
  * statement's `type`, `moreInfo`, interaction properties and extensions replace earlier ones,
  * while language maps (`name`, `description`) are unioned, a later text winning per language.
  * The most recent `MAX_DEFINITIONS_MERGED` definitions take part.
@@ -47,7 +47,7 @@ export async function getActivity(db: Db, activityId: string): Promise<ActivityO
     from statements_flat f join statements_raw r on r.id = f.statement_id
     where f.object_id = ${activityId} and not f.voided
       and jsonb_typeof(r.payload->'object'->'definition') = 'object'
-    order by f.stored desc, f.statement_id desc
+    order by r.seq desc
     limit ${MAX_DEFINITIONS_MERGED}`,
   );
   const definition = mergeDefinitions(rows.map((row) => row.definition).reverse());
