@@ -251,4 +251,13 @@ describe.each(DATABASE_KINDS)("State resource on %s", (kind) => {
     expect(stored.body).toBe("raw bytes");
     expect(stored.headers["content-type"]).toBe("application/octet-stream");
   });
+
+  it("concurrent 1.0.3 PUTs of one State document all succeed, and one of them is stored whole", async () => {
+    const bodies = Array.from({ length: 10 }, (_, i) => `suspend-${i}-`.repeat(100));
+    const responses = await Promise.all(bodies.map((body) => put(url(), body)));
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(10).fill(204));
+    const stored = await get(url());
+    expect(bodies).toContain(stored.body);
+    expect(stored.headers.etag).toBe(`"${createHash("sha1").update(stored.body).digest("hex")}"`);
+  });
 });
