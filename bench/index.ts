@@ -3,6 +3,8 @@
  * writing JSON under bench-results/. `npm run bench -- ingest` runs one. Those that start the
  * roles as processes run the compiled service (dist/), built first.
  */
+
+import { benchDocuments } from "./documents.ts";
 import { benchFloods } from "./floods.ts";
 import { benchIngest } from "./ingest.ts";
 import { buildService, printTable, writeResults } from "./lib.ts";
@@ -39,6 +41,11 @@ const BENCHES = {
       "Statement queries (GET /xapi/statements: BENCH_STATEMENTS statements, default 1,000,000; pages of 100)",
     run: benchQueries,
     service: false,
+  },
+  documents: {
+    title: "Documents: 4 KiB State PUT/GET beside single-statement POST (api + worker, PostgreSQL, Redis)",
+    run: benchDocuments,
+    service: true,
   },
   soak: {
     title: "Soak: mixed load on api + worker + scheduler (PostgreSQL, Redis, SMTP), SOAK_SECONDS long",

@@ -19,6 +19,7 @@ const TABLES = [
   "statements_raw",
   "task_status",
   "users",
+  "xapi_documents",
 ];
 
 async function tables(database: Database): Promise<string[]> {
@@ -64,6 +65,8 @@ describe("migrate on PostgreSQL", () => {
       "statements_flat_completion_cover_idx",
       "statements_flat_statement_id_statements_raw_id_fk",
       "statement_index_pkey",
+      "xapi_documents_kind_check",
+      "xapi_documents_scope_idx",
     ]) {
       expect(names).toContain(name);
     }

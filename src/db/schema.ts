@@ -12,6 +12,7 @@ import {
   bigint,
   boolean,
   check,
+  customType,
   date,
   doublePrecision,
   index,
@@ -267,6 +268,42 @@ export const adminSessions = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
   },
   (t) => [index("admin_sessions_expires_at_idx").on(t.expiresAt)],
+);
+
+/** PostgreSQL `bytea` as a Node `Buffer` (`pg` answers a Buffer, PGlite a Uint8Array). */
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => "bytea",
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
+});
+
+/**
+ * xAPI documents (Communication §2.2): State, Activity Profile and Agent Profile documents, kept
+ * as their bytes and content type. `id` is a SHA-256 of the document's full key (`kind`,
+ * `activity_id`, `agent`, `registration`, `document_id`) and `scope` one of its context without
+ * the registration and the document id (`kind`, `activity_id`, `agent`), so every lookup is one
+ * short index entry however long the IRIs are. `agent` is the canonical IFI (xapi/documents/agentKey.ts).
+ */
+export const xapiDocuments = pgTable(
+  "xapi_documents",
+  {
+    id: text("id").primaryKey(),
+    scope: text("scope").notNull(),
+    kind: text("kind").notNull(),
+    activityId: text("activity_id"),
+    agent: text("agent"),
+    registration: uuid("registration"),
+    /** The `stateId` or `profileId`. */
+    documentId: text("document_id").notNull(),
+    contentType: text("content_type").notNull(),
+    contents: bytea("contents").notNull(),
+    /** SHA-1 of `contents`, lower-case hex: the document's ETag (without the quotes). */
+    etag: text("etag").notNull(),
+    updated: timestamp("updated", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [
+    check("xapi_documents_kind_check", sql`${t.kind} in ('state', 'activity_profile', 'agent_profile')`),
+    index("xapi_documents_scope_idx").on(t.scope, t.updated),
+  ],
 );
 
 export type User = typeof users.$inferSelect;

@@ -31,6 +31,9 @@ import { signupRoutes } from "../routes/signup/routes.ts";
 import { taskRoutes } from "../routes/tasks/routes.ts";
 import { unsubscribeRoutes } from "../routes/unsubscribe/routes.ts";
 import { userRoutes } from "../routes/users/routes.ts";
+import { agentsAndActivitiesRoutes } from "../routes/xapi/agentsAndActivities.ts";
+import { documentRoutes } from "../routes/xapi/documents.ts";
+import { installXapiProtocol } from "../routes/xapi/protocol.ts";
 import { xapiRoutes } from "../routes/xapi/routes.ts";
 import type { TaskName, TaskReport, TaskRequest } from "../services/jobs.ts";
 import { uiRoutes } from "../ui/routes.ts";
@@ -202,6 +205,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  await installXapiProtocol(app, config.corsOrigins);
 
   if (deps.redis) registerStreamGauges(deps.redis);
   app.get(
@@ -218,6 +222,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(lessonRoutes);
   await app.register(userRoutes);
   await app.register(xapiRoutes);
+  await app.register(documentRoutes);
+  await app.register(agentsAndActivitiesRoutes);
   await app.register(unsubscribeRoutes);
   await app.register(taskRoutes);
   await app.register(reportRoutes);

@@ -264,6 +264,22 @@ export function validateStatements(body: unknown, version: XapiVersion): Stateme
   return problems.list;
 }
 
+/**
+ * Validates an Agent given as a request parameter (the document resources' `agent=`): problems
+ * are named from `path` (`agent.mbox`).
+ */
+export function validateAgentParameter(
+  agent: unknown,
+  version: XapiVersion,
+  path = "agent",
+): StatementProblem[] {
+  const problems = new Problems(MAX_PROBLEMS);
+  checkAgent(agent, path, { version, problems });
+  return problems.list;
+}
+
+export { isIri, isTimestamp };
+
 // ---------------------------------------------------------------------------------------------
 // Plumbing: the problem list, paths, JSON type checks.
 

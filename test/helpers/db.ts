@@ -51,6 +51,7 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
 }
 
 const TABLES = [
+  "xapi_documents",
   "statements_flat",
   "statement_index",
   "statements_raw",

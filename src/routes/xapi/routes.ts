@@ -3,12 +3,10 @@
  * `GET /xapi/about`, and the statements resource: POST, PUT, and GET (one statement, or queries).
  * Every GET answers HEAD too (Fastify's HEAD routes: the same headers, no body).
  *
- * Every request but `about` and CORS preflights names its version in `X-Experience-API-Version`
- * (400 otherwise); every response carries the version header. Bodies are validated by
+ * The version header and CORS are handled for every `/xapi` path in `protocol.ts`. Bodies are validated by
  * `validateStatements` (the xAPI rules are code, not a JSON Schema), so the route schemas only
  * describe them for OpenAPI.
  */
-import cors from "@fastify/cors";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { AppError } from "../../errors.ts";
@@ -18,18 +16,8 @@ import { ingestStatements } from "../../xapi/ingestStatements.ts";
 import { MAX_QUERY_LIMIT, parseStatementQuery } from "../../xapi/parseStatementQuery.ts";
 import { readStatements } from "../../xapi/readStatements.ts";
 import { StatementStore } from "../../xapi/storeStatements.ts";
-import {
-  negotiateVersion,
-  SUPPORTED_VERSIONS,
-  VERSION_HEADER,
-  type XapiVersion,
-} from "../../xapi/version.ts";
-
-declare module "fastify" {
-  interface FastifyRequest {
-    xapiVersion?: XapiVersion;
-  }
-}
+import { SUPPORTED_VERSIONS } from "../../xapi/version.ts";
+import { XapiHeaders, XapiVersionHeader } from "./openapi.ts";
 
 const UUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 const StatementId = Type.String({ pattern: UUID, description: "a statement id (UUID)" });
@@ -38,47 +26,6 @@ const xapiErrors = { ...errorResponses, 409: ErrorResponse, 413: ErrorResponse }
 
 export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config } = app.deps;
-
-  await app.register(cors, {
-    origin: config.corsOrigins.includes("*") ? "*" : [...config.corsOrigins],
-    methods: ["GET", "POST", "PUT", "HEAD", "OPTIONS"],
-    allowedHeaders: [
-      "Authorization",
-      "Content-Type",
-      "X-Experience-API-Version",
-      "If-Match",
-      "If-None-Match",
-    ],
-    exposedHeaders: [
-      "ETag",
-      "Last-Modified",
-      "X-Experience-API-Version",
-      "X-Experience-API-Consistent-Through",
-    ],
-    maxAge: 86_400,
-  });
-
-  app.addHook("onRequest", async (request, reply) => {
-    const path = request.url.split("?")[0];
-    if (request.method === "OPTIONS" || path === "/xapi/about") {
-      reply.header("x-experience-api-version", "2.0.0");
-      return;
-    }
-    const header = request.headers[VERSION_HEADER];
-    const version = negotiateVersion(typeof header === "string" ? header : undefined);
-    reply.header("x-experience-api-version", version ?? "2.0.0");
-    if (!version) {
-      throw new AppError(
-        400,
-        "unsupported_version",
-        header
-          ? `X-Experience-API-Version ${String(header)} is not supported; use one of ${SUPPORTED_VERSIONS.join(", ")}`
-          : `the X-Experience-API-Version header is required (one of ${SUPPORTED_VERSIONS.join(", ")})`,
-        [{ field: "X-Experience-API-Version", message: header ? "is not supported" : "is required" }],
-      );
-    }
-    request.xapiVersion = version;
-  });
 
   /** xAPI scopes: `all`, or `statements/write` to store and `statements/read` to read. */
   const requireScope =
@@ -100,6 +47,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ["xAPI"],
         summary: "The xAPI versions this LRS speaks",
+        headers: Type.Object({ "X-Experience-API-Version": Type.Optional(XapiVersionHeader) }),
         response: { 200: Type.Object({ version: Type.Array(Type.String()), extensions: Type.Object({}) }) },
       },
     },
@@ -130,6 +78,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
           "Answers 200 with the ids, in order, once every statement is committed. One invalid statement rejects " +
           "the whole request (400 `invalid_statement`, naming `statement[i].path`); a stored id with different " +
           "content rejects it with 409 `statement_conflict`. Requires `X-Experience-API-Version`.",
+        headers: XapiHeaders,
         body: AnyStatement,
         response: { 200: Type.Array(Type.String({ format: "uuid" })), ...xapiErrors },
       },
@@ -154,6 +103,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           "204 when stored (or already stored identically); 409 when a different statement has this id.",
         querystring: Type.Object({ statementId: StatementId }),
+        headers: XapiHeaders,
         body: AnyStatement,
         response: { 204: Type.Null(), ...xapiErrors },
       },
@@ -185,6 +135,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'next page of the same result (valid 24 hours), `""` on the last. An unknown or repeated parameter, a ' +
           "malformed value, or statementId with a filter answers 400 naming the parameter. HEAD answers the same " +
           "headers without a body.",
+        headers: XapiHeaders,
         querystring: Type.Object({
           statementId: param("a statement id (UUID)"),
           voidedStatementId: param("the id of a voided statement (UUID)"),
