@@ -11,6 +11,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { AppError } from "../../errors.ts";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
+import { consistentThrough } from "../../xapi/consistentThrough.ts";
 import type { XapiClient } from "../../xapi/credentials.ts";
 import { ingestStatements } from "../../xapi/ingestStatements.ts";
 import { MAX_QUERY_LIMIT, parseStatementQuery } from "../../xapi/parseStatementQuery.ts";
@@ -19,6 +20,7 @@ import { StatementStore } from "../../xapi/storeStatements.ts";
 import { SUPPORTED_VERSIONS } from "../../xapi/version.ts";
 import { XapiHeaders, XapiVersionHeader } from "./openapi.ts";
 
+const CONSISTENT_THROUGH = "x-experience-api-consistent-through";
 const UUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 const StatementId = Type.String({ pattern: UUID, description: "a statement id (UUID)" });
 const AnyStatement = Type.Unknown({ description: "an xAPI statement, or (POST) an array of them" });
@@ -125,6 +127,15 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       config: { auth: "xapi" },
       preHandler: requireScope("statements/read"),
+      // Every statement GET answers Consistent-Through, refusals too (Communication §2.1.3: the
+      // header is returned "regardless of the code"); a successful read sets its own.
+      onSend: async (request, reply, payload) => {
+        if (!reply.hasHeader(CONSISTENT_THROUGH)) {
+          const bound = await consistentThrough(app.deps.database.db, new Date()).catch(() => undefined);
+          if (bound) reply.header(CONSISTENT_THROUGH, bound.toISOString());
+        }
+        return payload;
+      },
       schema: {
         tags: ["xAPI"],
         summary: "Get one statement, or query statements (a StatementResult, paged by `more`)",
@@ -170,7 +181,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
         statementRequest,
         { acceptLanguage: request.headers["accept-language"] },
       );
-      reply.header("x-experience-api-consistent-through", answer.consistentThrough.toISOString());
+      reply.header(CONSISTENT_THROUGH, answer.consistentThrough.toISOString());
       reply.header("last-modified", answer.lastModified.toUTCString());
       return answer.body;
     },

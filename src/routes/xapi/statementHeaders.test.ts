@@ -54,6 +54,26 @@ describe.each(BACKENDS)("statement GET headers and HEAD on %s", (backend) => {
     expect(single.headers["last-modified"]).toBe(new Date(stored).toUTCString());
   });
 
+  it("§2.1.3 Consistent-Through on every statement GET, refusals included (400, 404, 401)", async () => {
+    const unknown = "6f1e0d8c-2d5b-4c63-9a57-4cbb0e0c1f00";
+    const refusals = [
+      await request("GET", `/xapi/statements?statementId=${unknown}&verb=http://x.example/v`),
+      await request("GET", "/xapi/statements?nonsense=1"),
+      await request("GET", `/xapi/statements?statementId=${unknown}`),
+      await x.app.inject({
+        method: "GET",
+        url: "/xapi/statements",
+        headers: { "x-experience-api-version": "1.0.3" },
+      }),
+    ];
+    expect(refusals.map((response) => response.statusCode)).toEqual([400, 400, 404, 401]);
+    for (const response of refusals) {
+      const through = response.headers["x-experience-api-consistent-through"] as string;
+      expect(through).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(Math.abs(Date.parse(through) - Date.now())).toBeLessThan(60_000);
+    }
+  });
+
   it("§2.1.3 Consistent-Through is honest: never later than a store still in flight", async () => {
     await post(statement(1));
     const inFlight = new Date(Date.now() - 60_000);
