@@ -129,7 +129,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       preHandler: requireScope("statements/read"),
       // Every statement GET answers Consistent-Through, refusals too (Communication §2.1.3: the
       // header is returned "regardless of the code"); a successful read sets its own.
-      onSend: async (request, reply, payload) => {
+      onSend: async (_request, reply, payload) => {
         if (!reply.hasHeader(CONSISTENT_THROUGH)) {
           const bound = await consistentThrough(app.deps.database.db, new Date()).catch(() => undefined);
           if (bound) reply.header(CONSISTENT_THROUGH, bound.toISOString());
