@@ -210,12 +210,13 @@ describe("Redis killed during ingestion", () => {
     const offSince = resumed.time - Number(resumed.offMs);
     expect(offSince).toBeGreaterThanOrEqual(killedAt);
     expect(offSince).toBeLessThan(answeringAt);
-    // The api publishes again too.
-    await waitFor(
-      async () => logLines(api, "redis connection restored").some((line) => line.time >= killedAt),
+    // The api publishes again too, as soon.
+    const restored = (await waitFor(
+      async () => logLines(api, "redis connection restored").find((line) => line.time >= killedAt),
       60_000,
       "the api's 'redis connection restored'",
-    );
+    ))!;
+    expect(restored.time - answeringAt).toBeLessThanOrEqual(RESUME_BOUND_MS);
 
     // New statements reach the worker. The sweep is stopped first, so only the stream can flatten
     // them (a sweep could take rows the worker was about to write, and they would not count).
