@@ -59,7 +59,10 @@ export function connectRedis(url: string, log: Logger): Redis {
     // Commands fail after a bounded wait instead of queueing forever while Redis is away.
     maxRetriesPerRequest: 2,
     connectTimeout: 5_000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
+    // Reconnect attempts at most 1 s apart, so every role is back within a second of Redis
+    // answering again: the api publishes again instead of leaving statements to the sweep, and
+    // the worker keeps its resume bound (RESUME_BOUND_MS in src/etl/streamConsumer.ts).
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
   });
   let warned = false;
   redis.on("error", (error) => {

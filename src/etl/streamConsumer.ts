@@ -15,6 +15,11 @@
  *   from its committed row in statements_raw. Only entries this service did not validate (another
  *   publisher's, or one whose id is not stored) are validated, and only they can be dead-lettered
  *   for it.
+ * - Once Redis answers again after an outage, the consumer is reading within RESUME_BOUND_MS: its
+ *   connection becoming ready ends the back-off sleep and starts the doubling over (a back-off
+ *   grown during a long outage would otherwise keep it off the stream for up to 10 s more), and a
+ *   consumer group lost with Redis's data (NOGROUP) is created again. It then logs
+ *   "stream consumer resumed" with how long it was off.
  */
 import os from "node:os";
 import { sql } from "drizzle-orm";
@@ -29,6 +34,15 @@ import { negotiateVersion, type XapiVersion } from "../xapi/version.ts";
 import { type FlatRow, type FlattenContext, flattenStatement } from "./flattenStatement.ts";
 import { CONSUMER_GROUP, DEAD_STREAM, OWN_ORIGIN, STATEMENT_STREAM } from "./stream.ts";
 import { writeFlatRows } from "./writeFlatRows.ts";
+
+/**
+ * How soon after Redis answers again the consumer is reading, at most, in ms. It adds up to about
+ * 2.5 s on a loaded machine: reconnecting (attempts at most 1 s apart, `connectRedis`), ioredis's
+ * ready check, a NOGROUP answer when Redis lost its data and the 250 ms back-off after it, then
+ * one read and the batch it brings committed; twice that leaves room for a busy event loop. The
+ * Redis fault tests (test/faults/etl.test.ts) hold the worker to it.
+ */
+export const RESUME_BOUND_MS = 5_000;
 
 export interface ConsumerOptions {
   stream?: string;
@@ -51,6 +65,10 @@ export interface ConsumerStats {
   acked: number;
   dead: number;
   lastBatchAt: Date | null;
+  /** Times the consumer came back to the stream after its connection dropped or a batch failed. */
+  resumes: number;
+  /** How long it was off the stream the last time it came back, in ms. */
+  lastOffMs: number | null;
 }
 
 type Entry = [id: string, fields: string[]];
@@ -74,7 +92,15 @@ function validationVersion(fields: string[], statement: StoredStatement): XapiVe
 }
 
 export class StreamConsumer {
-  readonly stats: ConsumerStats = { batches: 0, flattened: 0, acked: 0, dead: 0, lastBatchAt: null };
+  readonly stats: ConsumerStats = {
+    batches: 0,
+    flattened: 0,
+    acked: 0,
+    dead: 0,
+    lastBatchAt: null,
+    resumes: 0,
+    lastOffMs: null,
+  };
   private readonly stream: string;
   private readonly group: string;
   private readonly consumer: string;
@@ -90,6 +116,22 @@ export class StreamConsumer {
   private readonly failures = new Map<string, number>();
   private running = false;
   private loop: Promise<void> | undefined;
+  private backoffMs = 0;
+  /** Ends the back-off sleep early (Redis is back, or the consumer stops). */
+  private wake: (() => void) | undefined;
+  /** Since when the consumer is off the stream (connection lost or a batch failed). */
+  private offSince: number | undefined;
+  /** When the connection last became ready. */
+  private readyAt = 0;
+  private readonly onClose = () => {
+    this.offSince ??= Date.now();
+  };
+  private readonly onReady = () => {
+    this.readyAt = Date.now();
+    // The outage the back-off was measuring is over: read again now, and start the doubling over.
+    this.backoffMs = 0;
+    this.wake?.();
+  };
 
   constructor(
     private readonly deps: { db: Db; redis: Redis; log: Logger; context: FlattenContext },
@@ -108,6 +150,7 @@ export class StreamConsumer {
   async start(): Promise<void> {
     await this.ensureGroup();
     this.running = true;
+    this.deps.redis.on("close", this.onClose).on("ready", this.onReady);
     this.loop = this.run();
   }
 
@@ -123,12 +166,13 @@ export class StreamConsumer {
   /** Stops after the batch in hand is committed and acknowledged. */
   async stop(): Promise<void> {
     this.running = false;
+    this.wake?.();
     await this.loop;
+    this.deps.redis.off("close", this.onClose).off("ready", this.onReady);
   }
 
   private async run(): Promise<void> {
-    const { log } = this.deps;
-    let backoffMs = 0;
+    const { log, redis } = this.deps;
     let lastClaim = 0;
     // Our own entries left pending by a previous life of this consumer name come first.
     let readPendingFirst = true;
@@ -145,16 +189,45 @@ export class StreamConsumer {
         const entries = await this.read(readPendingFirst ? "0" : ">");
         if (readPendingFirst && entries.length === 0) readPendingFirst = false;
         if (entries.length) await this.process(entries);
-        backoffMs = 0;
+        this.backoffMs = 0;
+        if (this.offSince !== undefined && redis.status === "ready") this.resumed();
       } catch (error) {
-        backoffMs = Math.min(backoffMs ? backoffMs * 2 : 250, 10_000);
-        log.warn({ err: error, backoffMs }, "stream consumer error; backing off");
+        this.offSince ??= Date.now();
+        this.backoffMs = Math.min(this.backoffMs ? this.backoffMs * 2 : 250, 10_000);
+        log.warn({ err: error, backoffMs: this.backoffMs }, "stream consumer error; backing off");
         // Redis came back without its data (no persistence): the group is gone; make it again.
         if (String((error as Error).message).includes("NOGROUP")) await this.ensureGroup().catch(() => {});
         readPendingFirst = true; // retry what we hold before reading anything new
-        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        await this.pause(this.backoffMs);
       }
     }
+  }
+
+  /** Sleeps `ms`, or less: until the connection is ready again or the consumer stops. */
+  private pause(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  /** The first whole read-and-commit after an outage: say how long the consumer was off. */
+  private resumed(): void {
+    const now = Date.now();
+    const offMs = now - (this.offSince ?? now);
+    this.offSince = undefined;
+    this.stats.resumes += 1;
+    this.stats.lastOffMs = offMs;
+    this.deps.log.info(
+      { offMs, ...(this.readyAt > now - offMs ? { sinceReconnectMs: now - this.readyAt } : {}) },
+      "stream consumer resumed",
+    );
   }
 
   private async read(from: "0" | ">"): Promise<Entry[]> {

@@ -18,6 +18,9 @@ export async function startWorker(runtime: Runtime, options: ConsumerOptions = {
   if (!runtime.redis) throw new Error("the worker needs REDIS_URL (it consumes the Redis stream)");
   // Blocking reads hold their connection: the consumer gets its own.
   const redis = runtime.redis.duplicate();
+  // While Redis is away every reconnect attempt fails with an error event: the runtime's own
+  // connection logs the outage once, and the consumer each failed read with its back-off.
+  redis.on("error", () => {});
   const consumer = new StreamConsumer(
     {
       db: runtime.database.db,

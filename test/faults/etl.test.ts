@@ -4,14 +4,28 @@
  * known ids and then checks, by id, that every acknowledged statement is stored once and
  * flattened once.
  */
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { sql } from "drizzle-orm";
+import { Redis } from "ioredis";
+import pino from "pino";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { queryRows } from "../../src/db/client.ts";
+import { CONSUMER_GROUP, STATEMENT_STREAM } from "../../src/etl/stream.ts";
+import { RESUME_BOUND_MS, StreamConsumer } from "../../src/etl/streamConsumer.ts";
+import { connectRedis } from "../../src/runtime.ts";
 import { type Server, startServer } from "../helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { waitFor } from "../helpers/redis.ts";
-import { basic } from "../helpers/xapi.ts";
-import { dataDir, freePort, type PrivateRedis, postStatements, privateRedis } from "./harness.ts";
+import { basic, COMPLETED } from "../helpers/xapi.ts";
+import {
+  dataDir,
+  freePort,
+  knownStatement,
+  type PrivateRedis,
+  postStatements,
+  privateRedis,
+} from "./harness.ts";
 
 const KEY = "faults-content";
 const SECRET = "faults-content-secret-0123";
@@ -136,13 +150,25 @@ describe("the worker killed in the middle of a stream", () => {
   });
 });
 
+/** The JSON log lines of a role (LOG_LEVEL info or lower) with message `msg`. */
+function logLines(server: Server, msg: string): { time: number; [field: string]: unknown }[] {
+  return server
+    .output()
+    .split("\n")
+    .filter((line) => line.startsWith("{") && line.endsWith("}") && line.includes(`"msg":"${msg}"`))
+    .map((line) => JSON.parse(line) as { time: number });
+}
+
 describe("Redis killed during ingestion", () => {
   it("stores every acknowledged statement, the sweep flattens what the stream missed, the worker reconnects", async () => {
-    const api = await role("api");
+    // Info level: the api's "redis connection restored" and the worker's "stream consumer resumed".
+    const api = await role("api", { LOG_LEVEL: "info" });
     const metricsPort = await freePort();
-    await role("worker", { METRICS_PORT: String(metricsPort) });
-    await role("scheduler", { INCREMENTAL_ETL_INTERVAL: "2s" });
+    const worker = await role("worker", { METRICS_PORT: String(metricsPort), LOG_LEVEL: "info" });
+    const scheduler = await role("scheduler", { INCREMENTAL_ETL_INTERVAL: "2s" });
     let phase = "up";
+    let killedAt = 0;
+    let answeringAt = 0;
     const posted = await postStatements(api.url, headers, {
       batches: 60,
       perBatch: 200,
@@ -150,11 +176,13 @@ describe("Redis killed during ingestion", () => {
       during: async (batch) => {
         if (batch === 15 && phase === "up") {
           phase = "down";
+          killedAt = Date.now();
           await redis.kill();
         }
         if (batch === 40 && phase === "down") {
           phase = "back";
           await redis.start();
+          answeringAt = Date.now();
         }
       },
     });
@@ -170,19 +198,104 @@ describe("Redis killed during ingestion", () => {
     );
     expect(await present("statements_flat", posted.acknowledged)).toEqual({ found: 12_000, total: 12_000 });
 
-    // The worker is back on the stream by itself: new statements reach it, not only the sweep.
+    // The worker is back on the stream by itself, within the bound of Redis answering again: its
+    // own signal says when, and how long it was off.
+    const resumed = (await waitFor(
+      async () => logLines(worker, "stream consumer resumed").find((line) => line.time >= killedAt),
+      60_000,
+      "the worker's 'stream consumer resumed'",
+    ))!;
+    expect(resumed.time - answeringAt).toBeLessThanOrEqual(RESUME_BOUND_MS);
+    // Off from the kill (when its connection closed) until that line.
+    const offSince = resumed.time - Number(resumed.offMs);
+    expect(offSince).toBeGreaterThanOrEqual(killedAt);
+    expect(offSince).toBeLessThan(answeringAt);
+    // The api publishes again too, as soon.
+    const restored = (await waitFor(
+      async () => logLines(api, "redis connection restored").find((line) => line.time >= killedAt),
+      60_000,
+      "the api's 'redis connection restored'",
+    ))!;
+    expect(restored.time - answeringAt).toBeLessThanOrEqual(RESUME_BOUND_MS);
+
+    // New statements reach the worker. The sweep is stopped first, so only the stream can flatten
+    // them (a sweep could take rows the worker was about to write, and they would not count).
+    await scheduler.stop();
+    processes = processes.filter((p) => p !== scheduler);
     const streamed = async () => {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       return Number(/cohort_lrs_rows_flattened_total\{path="stream"\} (\d+)/.exec(text)?.[1] ?? 0);
     };
     const before = await streamed();
     const after = await postStatements(api.url, headers, { batches: 5, perBatch: 100, concurrency: 1 });
+    expect(after.acknowledged).toHaveLength(500);
     await waitFor(
       async () => (await streamed()) >= before + 500,
       30_000,
       "the worker flattening new statements",
     );
-    expect(await present("statements_flat", after.acknowledged)).toMatchObject({ found: 500 });
+    expect(await streamed()).toBe(before + 500);
+    expect(await present("statements_flat", after.acknowledged)).toEqual({ found: 500, total: 12_500 });
+  });
+});
+
+describe("Redis restarted empty after a long outage", () => {
+  it("the consumer is reading again within RESUME_BOUND_MS of Redis answering, however far its back-off had grown", async () => {
+    const lines: { time: number; msg: string; [field: string]: unknown }[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    // The worker's connection, except that commands fail at once while Redis is away instead of
+    // waiting out three reconnect attempts: the back-off reaches 8 s after 8 s, not 30.
+    const base = connectRedis(redis.url, log);
+    const connection = base.duplicate({ enableOfflineQueue: false });
+    base.disconnect();
+    connection.on("error", () => {}); // reconnect attempts failing while Redis is away
+    if (connection.status !== "ready") await once(connection, "ready");
+    const consumer = new StreamConsumer(
+      {
+        db: database.db,
+        redis: connection,
+        log,
+        context: { completionVerbs: new Set([COMPLETED]), publicBaseUrl: "https://lrs.example.com" },
+      },
+      { consumer: "recovering", blockMs: 200 },
+    );
+    await consumer.start();
+    try {
+      await redis.kill();
+      await waitFor(
+        async () => lines.some((line) => line.msg.includes("backing off") && Number(line.backoffMs) >= 8_000),
+        60_000,
+        "the back-off growing to 8 s",
+      );
+      // Back without its data, as a Redis without persistence: the consumer group is gone too.
+      await redis.start({ empty: true });
+      const answeringAt = Date.now();
+      await waitFor(async () => consumer.stats.resumes === 1, 30_000, "the consumer resuming");
+      const resumed = lines.find((line) => line.msg === "stream consumer resumed")!;
+      expect(resumed.time - answeringAt).toBeLessThanOrEqual(RESUME_BOUND_MS);
+      expect(consumer.stats.lastOffMs).toBe(resumed.offMs);
+
+      // It reads for real: the group is there again, and a new entry is flattened and acknowledged.
+      const producer = new Redis(redis.url);
+      const id = randomUUID();
+      const now = new Date().toISOString();
+      const entry = { ...knownStatement(id), stored: now, timestamp: now, version: "1.0.0" };
+      await producer.xadd(STATEMENT_STREAM, "*", "id", id, "payload", JSON.stringify(entry));
+      await waitFor(
+        async () => (await present("statements_flat", [id])).found === 1,
+        10_000,
+        "the new entry's flat row",
+      );
+      await waitFor(
+        async () => ((await producer.xpending(STATEMENT_STREAM, CONSUMER_GROUP)) as [number])[0] === 0,
+        5_000,
+        "the entry acknowledged",
+      );
+      producer.disconnect();
+    } finally {
+      await consumer.stop();
+      connection.disconnect();
+    }
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -44,8 +44,11 @@ export interface PrivateRedis {
   url: string;
   /** SIGKILL, as a crash. */
   kill(): Promise<void>;
-  /** Starts it again on the same port and directory (with what its append-only file kept). */
-  start(): Promise<void>;
+  /**
+   * Starts it again on the same port and directory, with what its append-only file kept, or
+   * `empty` (as a Redis without persistence comes back).
+   */
+  start(options?: { empty?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,7 +57,8 @@ export async function privateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), "cohort-lrs-redis-"));
   let child: ChildProcess | undefined;
-  const start = async () => {
+  const start = async (options: { empty?: boolean } = {}) => {
+    if (options.empty) rmSync(path.join(dir, "appendonlydir"), { recursive: true, force: true });
     child = spawn(
       "redis-server",
       [
