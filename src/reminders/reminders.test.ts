@@ -4,6 +4,7 @@
  * the unsubscribe link, and catching up missed ticks.
  */
 import { randomUUID } from "node:crypto";
+import { Queue } from "bullmq";
 import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import pino from "pino";
@@ -18,7 +19,7 @@ import { createLesson } from "../commands/createLesson.ts";
 import { signUp } from "../commands/signUp.ts";
 import { queryRows } from "../db/client.ts";
 import type { App } from "../http/app.ts";
-import { BullMqRunner } from "../jobs/bullmqRunner.ts";
+import { BullMqRunner, JOB_QUEUE } from "../jobs/bullmqRunner.ts";
 import { DAILY_REMINDERS, type JobServices } from "../jobs/definitions.ts";
 import { InProcessRunner } from "../jobs/inProcessRunner.ts";
 import { runAttempt } from "../jobs/runAttempt.ts";
@@ -646,7 +647,23 @@ describe("claims: no transaction held while the mail server talks", () => {
     const runner = await bullMq();
     smtp.refuse = () => "permanent";
     await runner.enqueue("send-reminder", { notificationId: id }, { jobId: `send-reminder-${id}` });
-    await waitFor(async () => (await row(id)).status === "failed", 10_000, "the first job to finish");
+    await waitFor(async () => (await row(id)).status === "failed", 10_000, "the first job to fail");
+    // The row says failed a moment before BullMQ moves the job out of `active`: wait for that, or
+    // the second enqueue below meets a job that is still running (and is rightly kept out).
+    const connection = new Redis(TEST_REDIS_URL);
+    const queue = new Queue(JOB_QUEUE, { connection, prefix: `${testRedis.prefix}bull` });
+    runners.push({
+      stop: async () => {
+        await queue.close();
+        connection.disconnect();
+      },
+    });
+    await waitFor(
+      async () =>
+        Object.values(await queue.getJobCounts("active", "waiting", "delayed")).every((n) => n === 0),
+      10_000,
+      "the first job to leave the queue",
+    );
     smtp.refuse = () => undefined;
     await database.db.execute(sql`update notifications set status = 'pending' where id = ${id}`);
     await runner.enqueue("send-reminder", { notificationId: id }, { jobId: `send-reminder-${id}` });
