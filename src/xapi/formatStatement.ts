@@ -2,7 +2,8 @@
  * The `format` parameter of statement GETs (xAPI Communication §2.1.3). Pure.
  * - `exact`: the statement as stored.
  * - `ids`: Agents, identified Groups, Activities and Verbs reduced to what identifies them
- *   (objectType and IFI; an anonymous Group keeps its members, in `ids` form; id).
+ *   (objectType and IFI for agents and groups, an anonymous Group keeping its members in `ids`
+ *   form; the id alone for activities and verbs).
  * - `canonical`: every language map of Activities and Verbs (and attachments) reduced to one
  *   language, the best match for the request's `Accept-Language`.
  */
@@ -98,7 +99,8 @@ function idsActor(actor: Actor): Actor {
 
 const IDS: Rewrite = {
   actor: idsActor,
-  activity: (activity) => ({ objectType: "Activity", id: activity.id }),
+  // An Activity is identified by its id alone (objectType is optional and says nothing more).
+  activity: (activity) => ({ id: activity.id }),
   verb: (verb) => ({ id: verb.id }),
   attachment: (attachment) => attachment,
 };

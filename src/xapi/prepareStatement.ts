@@ -6,6 +6,8 @@ import { randomUUID } from "node:crypto";
 import type { XapiClient } from "./credentials.ts";
 import type {
   Agent,
+  Context,
+  ContextActivities,
   Statement,
   StatementObject,
   StatementRef,
@@ -39,8 +41,35 @@ function normalizeRef<T extends StatementObject | StatementRef>(value: T): T {
 }
 
 /**
+ * Context activities as the LRS returns them (Data §2.4.6.2): each of `parent`, `grouping`,
+ * `category` and `other` an array, also when it was sent as a single Activity object.
+ */
+function normalizeContext(context: Context): Context {
+  const activities = context.contextActivities;
+  const out: Context = context.statement
+    ? { ...context, statement: normalizeRef(context.statement) }
+    : context;
+  if (!activities) return out;
+  const arrays: ContextActivities = {};
+  for (const [kind, value] of Object.entries(activities)) {
+    if (value !== undefined)
+      (arrays as Record<string, unknown>)[kind] = Array.isArray(value) ? value : [value];
+  }
+  return { ...out, contextActivities: arrays };
+}
+
+/** The statement's object, with a StatementRef's id lower-cased and a SubStatement's context normalized. */
+function normalizeObject(object: Statement["object"]): Statement["object"] {
+  if (object.objectType === "SubStatement" && object.context) {
+    return { ...object, context: normalizeContext(object.context) };
+  }
+  return normalizeRef(object);
+}
+
+/**
  * Sets `id` (lower-cased, or generated), `stored`, `timestamp` (when missing), `authority`
- * (always: the LRS asserts who sent it) and `version` (when missing).
+ * (always: the LRS asserts who sent it) and `version` (when missing), and returns context
+ * activities as arrays.
  */
 export function prepareStatement(statement: Statement, context: PrepareContext): PreparedStatement {
   const stored = context.stored.toISOString();
@@ -49,18 +78,14 @@ export function prepareStatement(statement: Statement, context: PrepareContext):
     id: id?.toLowerCase() ?? randomUUID(),
     actor,
     verb,
-    object: normalizeRef(object),
+    object: normalizeObject(object),
     timestamp: timestamp ?? stored,
     stored,
     authority: authorityFor(context.client, context.publicBaseUrl),
     version: statement.version ?? defaultStatementVersion(context.version),
   };
   if (result !== undefined) prepared.result = result;
-  if (statementContext !== undefined) {
-    prepared.context = statementContext.statement
-      ? { ...statementContext, statement: normalizeRef(statementContext.statement) }
-      : statementContext;
-  }
+  if (statementContext !== undefined) prepared.context = normalizeContext(statementContext);
   if (attachments !== undefined) prepared.attachments = attachments;
   return prepared;
 }

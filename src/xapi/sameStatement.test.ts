@@ -14,6 +14,16 @@ const base = {
 };
 
 describe("sameStatement", () => {
+  it("takes a context activity sent alone as the array the LRS stores it in", () => {
+    const parent = { id: "https://example.com/course" };
+    const asSent = { ...base, context: { contextActivities: { parent } } };
+    const asStored = { ...base, context: { contextActivities: { parent: [parent] } } };
+    expect(sameStatement(asStored, asSent)).toBe(true);
+    expect(
+      sameStatement(asStored, { ...base, context: { contextActivities: { parent: [parent, parent] } } }),
+    ).toBe(false);
+  });
+
   it("ignores what the LRS sets or may change", () => {
     expect(
       sameStatement(base, {

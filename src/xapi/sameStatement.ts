@@ -3,8 +3,8 @@
  * only where the LRS may change a statement. Ignored: `id`, `authority`, `stored`, `version`,
  * `timestamp` when the LRS may have assigned it (a timestamp equal to its statement's `stored` is
  * the LRS's; two client timestamps are compared as instants, whatever their time zone),
- * verb `display`, activity `definition`s, `attachments`, the order of group members, and the case
- * of mailbox addresses. Everything else, including `result.duration` as a string, must be equal.
+ * verb `display`, activity `definition`s, `attachments`, the order of group members, the case
+ * of mailbox addresses, and whether a context activity came alone or in an array. Everything else, including `result.duration` as a string, must be equal.
  */
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -25,7 +25,10 @@ function canonical(value: Json, key?: string): Json {
   const out: { [key: string]: Json } = {};
   for (const name of Object.keys(value).sort()) {
     if (name === "definition" || name === "display") continue;
-    out[name] = canonical(value[name]!, name);
+    // Context activities sent as one object are stored as an array of it (Data §2.4.6.2).
+    const item = value[name]!;
+    const listed = key === "contextActivities" && !Array.isArray(item) && item !== null ? [item] : item;
+    out[name] = canonical(listed, name);
   }
   return out;
 }

@@ -69,7 +69,7 @@ describe.each(BACKENDS)("format on %s", (backend) => {
       const statement = body.statements ? body.statements[0] : body;
       expect(statement.actor).toEqual({ objectType: "Agent", mbox: "mailto:ada@example.com" });
       expect(statement.verb).toEqual({ id: STATEMENT.verb.id });
-      expect(statement.object).toEqual({ objectType: "Activity", id: STATEMENT.object.id });
+      expect(statement.object).toEqual({ id: STATEMENT.object.id });
       expect(statement.context.instructor).toEqual({
         objectType: "Group",
         member: [
@@ -77,7 +77,7 @@ describe.each(BACKENDS)("format on %s", (backend) => {
         ],
       });
       expect(statement.context.contextActivities.parent).toEqual([
-        { objectType: "Activity", id: "https://lessons.example.com/course" },
+        { id: "https://lessons.example.com/course" },
       ]);
       expect(statement.authority).toEqual({ objectType: "Agent", account: statement.authority.account });
       expect(statement.id).toBe(id);

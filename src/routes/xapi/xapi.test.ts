@@ -248,6 +248,33 @@ describe("POST /xapi/statements", () => {
     expect(await rawRows()).toHaveLength(1);
   });
 
+  it("Data §2.4.6.2: returns context activities as arrays, and accepts the single-object form again", async () => {
+    const id = randomUUID();
+    const course = { id: "https://lessons.example.com/course", objectType: "Activity" };
+    const sent = statement({
+      id,
+      context: {
+        contextActivities: {
+          parent: course,
+          category: [{ id: "https://w3id.org/xapi/cmi5/context/categories/cmi5" }],
+        },
+      },
+    });
+    expect((await post(sent)).statusCode).toBe(200);
+    const read = await app.inject({
+      method: "GET",
+      url: `/xapi/statements?statementId=${id}`,
+      headers: content.headers,
+    });
+    expect(read.json().context.contextActivities).toEqual({
+      parent: [course],
+      category: [{ id: "https://w3id.org/xapi/cmi5/context/categories/cmi5" }],
+    });
+    // The same statement sent again as it was first sent is the same statement, not a conflict.
+    expect((await post(sent)).statusCode).toBe(200);
+    expect(await rawRows()).toHaveLength(1);
+  });
+
   it("answers 409 for a stored id with different content, storing nothing of the request", async () => {
     const id = randomUUID();
     await post(statement({ id }));
