@@ -325,6 +325,29 @@ describe("validateStatement: the statement", () => {
     };
     expectOnly(statement({ authority: three }), "authority.member", "exactly two Agents");
   });
+
+  it("Data §2.4.9: a Group authority is an anonymous OAuth pair, never an identified Group", () => {
+    const pair = [ACTOR, { mbox: "mailto:app@example.com" }];
+    expect(validate(statement({ authority: { objectType: "Group", member: pair } }))).toEqual([]);
+    for (const ifi of [
+      { mbox: "mailto:team@example.com" },
+      { mbox_sha1sum: "ebd31e95054c018b10727ccffd2ef2ec3a016ee9" },
+      { openid: "https://example.com/team" },
+      { account: { homePage: "https://example.com", name: "team" } },
+    ]) {
+      const field = `authority.${Object.keys(ifi)[0]}`;
+      expectOnly(
+        statement({ authority: { objectType: "Group", member: pair, ...ifi } }),
+        field,
+        "anonymous OAuth pair",
+      );
+    }
+    expectProblem(
+      statement({ authority: { objectType: "Group", mbox: "mailto:team@example.com" } }),
+      "authority.mbox",
+      "anonymous OAuth pair",
+    );
+  });
 });
 
 describe("validateStatement: Agents", () => {

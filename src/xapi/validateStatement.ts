@@ -748,10 +748,20 @@ function checkActor(value: unknown, path: string, c: Check): void {
 function checkAuthority(value: unknown, path: string, c: Check): void {
   checkActor(value, path, c);
   // §2.4.9: an Agent, or (3-legged OAuth) a Group of exactly two Agents: the application and the user.
+  // The pair is anonymous: an identified Group is not an authority (Data §2.4.9.s3.b3).
   if (isObject(value) && own(value, "objectType") === "Group") {
     const member = own(value, "member");
-    if (Array.isArray(member) && member.length !== 2) {
+    if (!Array.isArray(member) || member.length !== 2) {
       c.problems.add(child(path, "member"), "must list exactly two Agents (an OAuth application and a user)");
+    }
+    const identifiers = ["mbox", "mbox_sha1sum", "openid", "account"].filter(
+      (key) => own(value, key) !== undefined,
+    );
+    if (identifiers.length) {
+      c.problems.add(
+        child(path, identifiers[0]!),
+        "must not be set: a Group authority is an anonymous OAuth pair of Agents",
+      );
     }
   }
 }
