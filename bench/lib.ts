@@ -5,6 +5,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import pg from "pg";
+import { type Db, openPostgres } from "../src/db/client.ts";
+import { migrate } from "../src/db/migrate.ts";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /**
@@ -251,6 +253,29 @@ export function onInterrupt(cleanup: () => Promise<void>): () => void {
   }
   interruptCleanups.add(cleanup);
   return () => interruptCleanups.delete(cleanup);
+}
+
+/**
+ * Runs `work` on a migrated database of its own (`cohort_lrs_bench_<tag>_…`), dropped afterwards,
+ * also when the run is interrupted (`onInterrupt`).
+ */
+export async function withBenchDatabase<T>(tag: string, work: (db: Db) => Promise<T>): Promise<T> {
+  const name = `cohort_lrs_bench_${tag}_${Date.now().toString(36)}`;
+  await admin(`create database ${name}`);
+  const database = openPostgres(databaseUrl(name));
+  const cleanup = async () => {
+    // First: it ends the pool's connections, so closing the pool cannot wait on a query.
+    await admin(`drop database if exists ${name} with (force)`);
+    await database.close();
+  };
+  const forget = onInterrupt(cleanup);
+  try {
+    await migrate(database.db);
+    return await work(database.db);
+  } finally {
+    forget();
+    await cleanup();
+  }
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -12,15 +12,14 @@
  */
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { type Db, openPostgres, queryRows } from "../src/db/client.ts";
-import { migrate } from "../src/db/migrate.ts";
+import { type Db, queryRows } from "../src/db/client.ts";
 import { parseStatementQuery } from "../src/xapi/parseStatementQuery.ts";
 import { type PreparedStatement, prepareStatement } from "../src/xapi/prepareStatement.ts";
 import { readStatements } from "../src/xapi/readStatements.ts";
 import { statementIndexKeys } from "../src/xapi/statementIndexKeys.ts";
 import { storeStatements } from "../src/xapi/storeStatements.ts";
 import type { StoredStatement } from "../src/xapi/validateStatement.ts";
-import { admin, databaseUrl, envNumber, onInterrupt, type Row } from "./lib.ts";
+import { envNumber, type Row, withBenchDatabase } from "./lib.ts";
 
 const STATEMENTS = envNumber("BENCH_STATEMENTS", 1_000_000);
 const RUNS = envNumber("BENCH_RUNS", 50);
@@ -173,17 +172,7 @@ async function measure(work: (i: number) => Promise<unknown>) {
 }
 
 export async function benchQueries(): Promise<{ rows: Row[]; results: Record<string, unknown> }> {
-  const name = `cohort_lrs_bench_q_${Date.now().toString(36)}`;
-  await admin(`create database ${name}`);
-  const database = openPostgres(databaseUrl(name));
-  const cleanup = async () => {
-    await admin(`drop database if exists ${name} with (force)`);
-    await database.close();
-  };
-  const forget = onInterrupt(cleanup);
-  try {
-    await migrate(database.db);
-    const db = database.db;
+  return withBenchDatabase("q", async (db) => {
     process.stdout.write(`queries: seeding ${STATEMENTS.toLocaleString("en-US")} statements…\n`);
     const seedStarted = Date.now();
     await seed(db);
@@ -280,8 +269,5 @@ export async function benchQueries(): Promise<{ rows: Row[]; results: Record<str
       );
     }
     return { rows, results };
-  } finally {
-    forget();
-    await cleanup();
-  }
+  });
 }

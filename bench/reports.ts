@@ -13,8 +13,7 @@
  * touching a cohort at all.
  */
 import { sql } from "drizzle-orm";
-import { type Db, openPostgres, queryRows } from "../src/db/client.ts";
-import { migrate } from "../src/db/migrate.ts";
+import { type Db, queryRows } from "../src/db/client.ts";
 import type { Lesson } from "../src/db/schema.ts";
 import {
   COMPLETION_CSV_COLUMNS,
@@ -26,7 +25,7 @@ import {
   streamIncompleteLearners,
 } from "../src/reports/completions.ts";
 import { toCsv } from "../src/reports/csv.ts";
-import { admin, databaseUrl, envNumber, onInterrupt, type Row } from "./lib.ts";
+import { envNumber, type Row, withBenchDatabase } from "./lib.ts";
 
 const LEARNERS = envNumber("BENCH_LEARNERS", 100_000);
 /** The seeded data's shape (seedReportData). */
@@ -110,18 +109,7 @@ async function drain(chunks: AsyncIterable<string>): Promise<{ bytes: number; re
 }
 
 export async function benchReports(): Promise<{ rows: Row[]; results: Record<string, unknown> }> {
-  const name = `cohort_lrs_bench_rep_${Date.now().toString(36)}`;
-  await admin(`create database ${name}`);
-  const database = openPostgres(databaseUrl(name));
-  const cleanup = async () => {
-    // First: it ends the pool's connections, so closing the pool cannot wait on a query.
-    await admin(`drop database if exists ${name} with (force)`);
-    await database.close();
-  };
-  const forget = onInterrupt(cleanup);
-  try {
-    await migrate(database.db);
-    const db = database.db;
+  return withBenchDatabase("rep", async (db) => {
     process.stdout.write(
       `reports: seeding ${LEARNERS.toLocaleString("en-US")} learners and their statements…\n`,
     );
@@ -271,8 +259,5 @@ export async function benchReports(): Promise<{ rows: Row[]; results: Record<str
       },
     ];
     return { rows, results };
-  } finally {
-    forget();
-    await cleanup();
-  }
+  });
 }
