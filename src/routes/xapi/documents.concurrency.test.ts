@@ -48,6 +48,9 @@ describe.each(DATABASE_KINDS)("document concurrency on %s", (kind) => {
       },
       ...(document === undefined ? {} : { payload: JSON.stringify(document) }),
     });
+  /** Stores a first document (If-None-Match: *, as a 1.0.3 profile PUT requires). */
+  const create = (target: string, document: unknown) =>
+    send("PUT", target, document, { "if-none-match": "*" });
   const get = (target: string) => h.app.inject({ method: "GET", url: target, headers: h.credential.headers });
   const etagOf = async (target: string) => String((await get(target)).headers.etag);
   const WRONG = '"0000000000000000000000000000000000000000"';
@@ -57,7 +60,7 @@ describe.each(DATABASE_KINDS)("document concurrency on %s", (kind) => {
       "%s with a stale If-Match is 412 and changes nothing",
       async (method) => {
         const target = url();
-        await send("PUT", target, { v: 1 });
+        await create(target, { v: 1 });
         const refused = await send(method, target, { v: 2 }, { "if-match": WRONG });
         expect(refused.statusCode).toBe(412);
         expect(refused.json()).toMatchObject({
@@ -77,7 +80,7 @@ describe.each(DATABASE_KINDS)("document concurrency on %s", (kind) => {
 
     it("If-Match with the current ETag (or among several, or *) lets the write through", async () => {
       const target = url();
-      await send("PUT", target, { v: 1 });
+      await create(target, { v: 1 });
       const etag = await etagOf(target);
       expect((await send("PUT", target, { v: 2 }, { "if-match": `${WRONG}, ${etag}` })).statusCode).toBe(204);
       expect((await send("POST", target, { w: 3 }, { "if-match": "*" })).statusCode).toBe(204);
@@ -95,7 +98,7 @@ describe.each(DATABASE_KINDS)("document concurrency on %s", (kind) => {
 
     it("DELETE with a stale If-Match is 412 and keeps the document; with the current ETag it deletes", async () => {
       const target = url();
-      await send("PUT", target, { v: 1 });
+      await create(target, { v: 1 });
       expect((await send("DELETE", target, undefined, { "if-match": WRONG })).statusCode).toBe(412);
       expect((await get(target)).statusCode).toBe(200);
       expect((await send("DELETE", target, undefined, { "if-match": await etagOf(target) })).statusCode).toBe(
@@ -123,7 +126,7 @@ describe.each(DATABASE_KINDS)("document concurrency on %s", (kind) => {
 
     it("concurrent PUTs with the same If-Match: exactly one wins, the others get 412", async () => {
       const target = url();
-      await send("PUT", target, { v: 0 });
+      await create(target, { v: 0 });
       const etag = await etagOf(target);
       const responses = await Promise.all(
         Array.from({ length: 8 }, (_, i) => send("PUT", target, { v: i + 1 }, { "if-match": etag })),

@@ -18,7 +18,11 @@ import {
 } from "../../xapi/documents/address.ts";
 import type { DocumentContents } from "../../xapi/documents/contents.ts";
 import { DocumentNotFound } from "../../xapi/documents/errors.ts";
-import { type Preconditions, parseEntityTags } from "../../xapi/documents/preconditions.ts";
+import {
+  type ConcurrencyHeaderRule,
+  type Preconditions,
+  parseEntityTags,
+} from "../../xapi/documents/preconditions.ts";
 import {
   deleteDocument,
   deleteDocuments,
@@ -125,9 +129,10 @@ export const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const parse = (request: FastifyRequest, ids: IdUse): ParsedRequest =>
       parseDocumentQuery(kind, request.query as Record<string, unknown>, ids, request.xapiVersion!);
     // §3.1: the profiles always, and in 2.0.0 the State too, refuse a PUT over an existing
-    // document that carries neither If-Match nor If-None-Match.
-    const overwriteNeedsHeader = (request: FastifyRequest) =>
-      kind !== "state" || request.xapiVersion === "2.0.0";
+    // document that carries neither If-Match nor If-None-Match; a 1.0.3 profile PUT needs one
+    // even for a new document.
+    const concurrencyHeader = (request: FastifyRequest): ConcurrencyHeaderRule =>
+      request.xapiVersion === "2.0.0" ? "on-overwrite" : kind === "state" ? "optional" : "always";
     const tags = ["xAPI documents"];
     const headers = XapiHeaders;
 
@@ -144,7 +149,9 @@ export const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
             method === "PUT"
               ? "Stores the body, of any content type, byte for byte. Over an existing document send If-Match " +
                 "(its ETag) or If-None-Match: *; without either the answer is 409" +
-                (kind === "state" ? " (xAPI 2.0.0 only; 1.0.3 State PUTs overwrite)." : ".")
+                (kind === "state"
+                  ? " (xAPI 2.0.0 only; 1.0.3 State PUTs overwrite)."
+                  : "; in xAPI 1.0.3 one of the two is required for a new document too (400 without).")
               : "Merges a JSON object into the stored JSON object, one level deep (400 when either is not a JSON " +
                 "object); stores it as sent where none is stored. If-Match / If-None-Match are honoured (412).",
           querystring: querystring(resource, false),
@@ -157,7 +164,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
             method,
             document: bodyOf(request),
             preconditions: preconditionsOf(request),
-            overwriteNeedsHeader: overwriteNeedsHeader(request),
+            concurrencyHeader: concurrencyHeader(request),
           });
           return reply.code(204).send(null);
         },

@@ -43,9 +43,10 @@ describe.each(DATABASE_KINDS)("profile resources on %s", (kind) => {
     const get = (target: string) =>
       h.app.inject({ method: "GET", url: target, headers: h.credential.headers });
 
-    it("PUT stores a new document without concurrency headers; GET returns it with its ETag", async () => {
+    it("2.0.0: PUT stores a new document without concurrency headers; GET returns it with its ETag", async () => {
       const target = url({ profileId: fresh() });
-      expect((await send("PUT", target, { theme: "dark" })).statusCode).toBe(204);
+      const v2 = { "x-experience-api-version": "2.0.0" };
+      expect((await send("PUT", target, { theme: "dark" }, v2)).statusCode).toBe(204);
       const response = await get(target);
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual({ theme: "dark" });
@@ -53,9 +54,20 @@ describe.each(DATABASE_KINDS)("profile resources on %s", (kind) => {
       expect(response.headers["last-modified"]).toBeDefined();
     });
 
+    it("1.0.3 (§2.6, §2.7, XAPI-00273): PUT of a new document without If-Match or If-None-Match is 400 and stores nothing", async () => {
+      const target = url({ profileId: fresh() });
+      const refused = await send("PUT", target, { theme: "dark" });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ error: "concurrency_header_required" });
+      expect(refused.json().message).toMatch(/If-None-Match: \*/);
+      expect((await get(target)).statusCode).toBe(404);
+      expect((await send("PUT", target, { theme: "dark" }, { "if-none-match": "*" })).statusCode).toBe(204);
+      expect((await get(target)).json()).toEqual({ theme: "dark" });
+    });
+
     it("PUT over an existing document without If-Match or If-None-Match is 409 and changes nothing", async () => {
       const target = url({ profileId: fresh() });
-      await send("PUT", target, { theme: "dark" });
+      await send("PUT", target, { theme: "dark" }, { "if-none-match": "*" });
       const refused = await send("PUT", target, { theme: "light" });
       expect(refused.statusCode).toBe(409);
       expect(refused.json()).toMatchObject({ error: "document_conflict" });
@@ -65,7 +77,7 @@ describe.each(DATABASE_KINDS)("profile resources on %s", (kind) => {
 
     it("PUT with the current ETag in If-Match replaces the document", async () => {
       const target = url({ profileId: fresh() });
-      await send("PUT", target, { theme: "dark" });
+      await send("PUT", target, { theme: "dark" }, { "if-none-match": "*" });
       const etag = String((await get(target)).headers.etag);
       expect((await send("PUT", target, { theme: "light" }, { "if-match": etag })).statusCode).toBe(204);
       expect((await get(target)).json()).toEqual({ theme: "light" });
@@ -80,12 +92,12 @@ describe.each(DATABASE_KINDS)("profile resources on %s", (kind) => {
 
     it("GET without profileId lists the ids, since only those updated after it", async () => {
       const first = fresh();
-      await send("PUT", url({ profileId: first }), { a: 1 });
+      await send("PUT", url({ profileId: first }), { a: 1 }, { "if-none-match": "*" });
       await new Promise((resolve) => setTimeout(resolve, 5));
       const cut = new Date().toISOString();
       await new Promise((resolve) => setTimeout(resolve, 5));
       const second = fresh();
-      await send("PUT", url({ profileId: second }), { b: 2 });
+      await send("PUT", url({ profileId: second }), { b: 2 }, { "if-none-match": "*" });
       const all = (await get(url({}))).json() as string[];
       expect(all).toEqual(expect.arrayContaining([first, second]));
       expect((await get(url({ since: cut }))).json()).toEqual([second]);
@@ -93,7 +105,7 @@ describe.each(DATABASE_KINDS)("profile resources on %s", (kind) => {
 
     it("DELETE removes the document (204); GET is then 404", async () => {
       const target = url({ profileId: fresh() });
-      await send("PUT", target, { a: 1 });
+      await send("PUT", target, { a: 1 }, { "if-none-match": "*" });
       const deleted = await h.app.inject({ method: "DELETE", url: target, headers: h.credential.headers });
       expect(deleted.statusCode).toBe(204);
       expect((await get(target)).statusCode).toBe(404);
@@ -114,7 +126,7 @@ describe.each(DATABASE_KINDS)("profile resources on %s", (kind) => {
     const put = await h.app.inject({
       method: "PUT",
       url: `/xapi/agents/profile${query({ agent: { account: { homePage: "https://lms.example.com", name: "ada" } }, profileId })}`,
-      headers: { ...h.credential.headers, "content-type": "application/json" },
+      headers: { ...h.credential.headers, "content-type": "application/json", "if-none-match": "*" },
       payload: '{"k":1}',
     });
     expect(put.statusCode).toBe(204);

@@ -60,6 +60,19 @@ export class ConcurrencyHeaderRequired extends AppError {
   }
 }
 
+/** 1.0.3 §2.6/§2.7: a profile PUT carries If-Match or If-None-Match even for a new document. */
+export class ConcurrencyHeaderMissing extends AppError {
+  constructor() {
+    super(
+      400,
+      "concurrency_header_required",
+      "a profile PUT in xAPI 1.0.3 must carry If-None-Match: * (to create the document) or If-Match " +
+        "with the stored document's ETag (to replace it)",
+      [{ field: "If-None-Match", message: "is required when If-Match is absent" }],
+    );
+  }
+}
+
 /** A single-document GET for a document that is not stored. */
 export class DocumentNotFound extends AppError {
   constructor(what: string) {

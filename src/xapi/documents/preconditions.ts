@@ -2,7 +2,12 @@
  * Concurrency (Communication §3.1): `If-Match` and `If-None-Match` on PUT, POST and DELETE, as
  * RFC 7232 describes them, against the stored document's ETag (the SHA-1 of its bytes).
  */
-import { BadParameter, ConcurrencyHeaderRequired, PreconditionFailed } from "./errors.ts";
+import {
+  BadParameter,
+  ConcurrencyHeaderMissing,
+  ConcurrencyHeaderRequired,
+  PreconditionFailed,
+} from "./errors.ts";
 
 /** `*`, or the entity tags listed (lower-case hex, without quotes or `W/`). */
 export type EntityTags = "*" | string[];
@@ -40,14 +45,22 @@ export function parseEntityTags(
 }
 
 /**
+ * When a PUT must carry If-Match or If-None-Match (§3.1):
+ * - `optional`: never (a 1.0.3 State PUT overwrites);
+ * - `on-overwrite`: over an existing document (409 otherwise): the profiles, and the 2.0.0 State;
+ * - `always`: also for a new document (400 otherwise): the 1.0.3 profiles, as the ADL conformance
+ *   suite reads 1.0.3 Communication §2.6/§2.7 (XAPI-00273); TinCanJS sends `If-None-Match: *` then.
+ */
+export type ConcurrencyHeaderRule = "optional" | "on-overwrite" | "always";
+
+/**
  * Throws when the preconditions do not hold for the stored document's ETag (`undefined`: no
- * document). `overwriteNeedsHeader`: a PUT over an existing document must carry one of the two
- * headers (409 otherwise), as the Activity and Agent Profile resources require.
+ * document), or when a PUT lacks the header its `rule` requires.
  */
 export function checkPreconditions(
   current: string | undefined,
   preconditions: Preconditions,
-  overwriteNeedsHeader: boolean,
+  rule: ConcurrencyHeaderRule,
 ): void {
   const { ifMatch, ifNoneMatch } = preconditions;
   if (ifMatch !== undefined) {
@@ -66,7 +79,7 @@ export function checkPreconditions(
       throw new PreconditionFailed("If-None-Match", "the stored document has one of the ETags given");
     }
   }
-  if (overwriteNeedsHeader && current !== undefined && ifMatch === undefined && ifNoneMatch === undefined) {
-    throw new ConcurrencyHeaderRequired();
-  }
+  if (rule === "optional" || ifMatch !== undefined || ifNoneMatch !== undefined) return;
+  if (current !== undefined) throw new ConcurrencyHeaderRequired();
+  if (rule === "always") throw new ConcurrencyHeaderMissing();
 }

@@ -12,7 +12,7 @@ import type { Db } from "../../db/client.ts";
 import { xapiDocuments } from "../../db/schema.ts";
 import { type DocumentAddress, documentKey, scopeKey } from "./address.ts";
 import { checkJsonBody, type DocumentContents, etagOf, mergeDocuments } from "./contents.ts";
-import { checkPreconditions, type Preconditions } from "./preconditions.ts";
+import { type ConcurrencyHeaderRule, checkPreconditions, type Preconditions } from "./preconditions.ts";
 
 export interface StoredDocument extends DocumentContents {
   etag: string;
@@ -25,8 +25,8 @@ export interface WriteRequest {
   method: "PUT" | "POST";
   document: DocumentContents;
   preconditions: Preconditions;
-  /** A PUT over an existing document must carry If-Match or If-None-Match (409 otherwise). */
-  overwriteNeedsHeader: boolean;
+  /** When a PUT must carry If-Match or If-None-Match. */
+  concurrencyHeader: ConcurrencyHeaderRule;
 }
 
 const columns = {
@@ -92,7 +92,7 @@ export async function writeDocument(
     ...stored,
   });
   const { ifMatch, ifNoneMatch } = request.preconditions;
-  if (request.method === "PUT" && !request.overwriteNeedsHeader && !ifMatch && !ifNoneMatch) {
+  if (request.method === "PUT" && request.concurrencyHeader === "optional" && !ifMatch && !ifNoneMatch) {
     // An unconditional replace (a 1.0.3 State PUT, as content saves its suspend data): whatever
     // is stored, the body wins, so one upsert does it, in one round trip.
     const stored: StoredDocument = {
@@ -117,7 +117,7 @@ export async function writeDocument(
       checkPreconditions(
         current?.etag,
         request.preconditions,
-        request.method === "PUT" && request.overwriteNeedsHeader,
+        request.method === "PUT" ? request.concurrencyHeader : "optional",
       );
       const next = request.method === "PUT" ? request.document : mergeDocuments(current, request.document);
       const stored: StoredDocument = { ...next, etag: etagOf(next.contents), updated: new Date() };
@@ -149,7 +149,7 @@ export async function deleteDocument(
       .from(xapiDocuments)
       .where(eq(xapiDocuments.id, id))
       .for("update");
-    checkPreconditions(current?.etag, preconditions, false);
+    checkPreconditions(current?.etag, preconditions, "optional");
     if (current) await tx.delete(xapiDocuments).where(eq(xapiDocuments.id, id));
   });
 }
