@@ -55,6 +55,15 @@ describe("sameStatement", () => {
     ).toBe(true);
   });
 
+  it("compares durations to 0.01 second, truncating (Data §4.2.7)", () => {
+    const timed = (duration: string) => ({ ...base, result: { duration } });
+    expect(sameStatement(timed("P1DT12H36M0.12S"), timed("P1DT12H36M0.1237S"))).toBe(true);
+    expect(sameStatement(timed("PT1S"), timed("PT1.00S"))).toBe(true);
+    expect(sameStatement(timed("PT1.2S"), timed("PT1.209S"))).toBe(true);
+    expect(sameStatement(timed("P1DT12H36M0.12S"), timed("P1DT12H36M0.13S"))).toBe(false);
+    expect(sameStatement(timed("PT1.99S"), timed("PT2S"))).toBe(false);
+  });
+
   it.each([
     ["another verb", { verb: { id: "http://adlnet.gov/expapi/verbs/failed" } }],
     ["another object", { object: { id: "https://example.com/b" } }],

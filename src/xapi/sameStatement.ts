@@ -4,7 +4,9 @@
  * `timestamp` when the LRS may have assigned it (a timestamp equal to its statement's `stored` is
  * the LRS's; two client timestamps are compared as instants, whatever their time zone),
  * verb `display`, activity `definition`s, `attachments`, the order of group members, the case
- * of mailbox addresses, and whether a context activity came alone or in an array. Everything else, including `result.duration` as a string, must be equal.
+ * of mailbox addresses, whether a context activity came alone or in an array, and a duration's
+ * precision beyond 0.01 second (Data §4.2.7: `PT0.1237S` matches `PT0.12S`). Everything else must
+ * be equal.
  */
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -20,7 +22,10 @@ function canonical(value: Json, key?: string): Json {
       : items;
   }
   if (value === null || typeof value !== "object") {
-    return key === "mbox" && typeof value === "string" ? value.toLowerCase() : value;
+    if (typeof value !== "string") return value;
+    if (key === "mbox") return value.toLowerCase();
+    if (key === "duration") return hundredths(value);
+    return value;
   }
   const out: { [key: string]: Json } = {};
   for (const name of Object.keys(value).sort()) {
@@ -31,6 +36,13 @@ function canonical(value: Json, key?: string): Json {
     out[name] = canonical(listed, name);
   }
   return out;
+}
+
+/** A duration with its seconds truncated to hundredths: `PT1.2S`, `PT1.20S`, `PT1.209S` alike. */
+function hundredths(duration: string): string {
+  return duration.replace(/(\d+)(?:\.(\d*))?S$/, (_all, whole: string, fraction = "") => {
+    return `${whole}.${`${fraction}00`.slice(0, 2)}S`;
+  });
 }
 
 function comparable(statement: object, keepTimestamp: boolean): Json {
