@@ -263,7 +263,14 @@ export async function withBenchDatabase<T>(tag: string, work: (db: Db) => Promis
   const name = `cohort_lrs_bench_${tag}_${Date.now().toString(36)}`;
   await admin(`create database ${name}`);
   const database = openPostgres(databaseUrl(name));
+  // BENCH_KEEP_DATABASE=1 keeps the seeded database for EXPLAIN afterwards (drop it by hand).
+  const keep = process.env.BENCH_KEEP_DATABASE === "1";
   const cleanup = async () => {
+    if (keep) {
+      await database.close();
+      console.log(`kept database ${name} (BENCH_KEEP_DATABASE=1): drop it when done`);
+      return;
+    }
     // First: it ends the pool's connections, so closing the pool cannot wait on a query.
     await admin(`drop database if exists ${name} with (force)`);
     await database.close();
