@@ -18,6 +18,7 @@ describe("loadConfig", () => {
       port: 8080,
       host: "127.0.0.1",
       publicBaseUrl: "http://localhost:8080",
+      publicBaseUrlSource: "listen address",
       databaseUrl: undefined,
       redisUrl: undefined,
       etlMode: "incremental",
@@ -40,6 +41,19 @@ describe("loadConfig", () => {
     expect(config.incrementalEtlIntervalMs).toBe(300_000);
   });
 
+  it.each([
+    [{ PORT: "3000" }, "http://localhost:3000"],
+    [{ PORT: "3000", HOST: "0.0.0.0" }, "http://localhost:3000"],
+    [{ HOST: "::" }, "http://localhost:8080"],
+    [{ PORT: "9000", HOST: "10.1.2.3" }, "http://10.1.2.3:9000"],
+    [{ HOST: "fd00::5" }, "http://[fd00::5]:8080"],
+    [{ HOST: "lrs.internal" }, "http://lrs.internal:8080"],
+  ])("defaults PUBLIC_BASE_URL to the address listened on: %o is %s", (env, expected) => {
+    const config = loadConfig(env);
+    expect(config.publicBaseUrl).toBe(expected);
+    expect(config.publicBaseUrlSource).toBe("listen address");
+  });
+
   it("parses the values it is given", () => {
     const config = loadConfig({
       PORT: "9000",
@@ -57,6 +71,7 @@ describe("loadConfig", () => {
     expect(config.port).toBe(9000);
     expect(config.reminderSendLeaseMs).toBe(900_000);
     expect(config.publicBaseUrl).toBe("https://course.example.com");
+    expect(config.publicBaseUrlSource).toBe("env");
     expect(config.reminderHour).toBe(7);
     expect(config.incrementalEtlIntervalMs).toBe(90_000);
     expect(config.completionVerbs).toHaveLength(2);

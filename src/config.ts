@@ -24,6 +24,8 @@ export interface Config {
   host: string;
   /** Where learners and content reach the service, without a trailing slash. */
   publicBaseUrl: string;
+  /** Where `publicBaseUrl` came from: PUBLIC_BASE_URL, or derived from HOST and PORT. */
+  publicBaseUrlSource: "env" | "listen address";
   /** PostgreSQL URL; undefined means the embedded PGlite database under `dataDir`. */
   databaseUrl: string | undefined;
   /** Where embedded data, generated secrets and the mail outbox live (absolute). */
@@ -198,14 +200,23 @@ export const DEFAULT_COMPLETION_VERBS = [
   "http://adlnet.gov/expapi/verbs/passed",
 ] as const;
 
+/**
+ * The default PUBLIC_BASE_URL: the address the api listens on. A loopback or wildcard HOST
+ * (127.0.0.1, ::1, 0.0.0.0, ::) is reached as `localhost` on this machine; any other HOST as
+ * itself. Learners and content on other machines need PUBLIC_BASE_URL set to the name they use.
+ */
+export function listenAddressUrl(host: string, port: number): string {
+  const local = ["127.0.0.1", "::1", "0.0.0.0", "::", "localhost", ""].includes(host);
+  const name = local ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
 /** Parses and validates the environment. Throws `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const port = integer(env, "PORT", 8080, 0, 65535);
   const host = read(env, "HOST") ?? "127.0.0.1";
-  const publicBaseUrl = (url(env, "PUBLIC_BASE_URL", ["http:", "https:"]) ?? `http://localhost:8080`).replace(
-    /\/+$/,
-    "",
-  );
+  const configuredBaseUrl = url(env, "PUBLIC_BASE_URL", ["http:", "https:"]);
+  const publicBaseUrl = (configuredBaseUrl ?? listenAddressUrl(host, port)).replace(/\/+$/, "");
   const databaseUrl = url(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
   if (databaseUrl && !new URL(databaseUrl).hostname && !new URL(databaseUrl).searchParams.get("host")) {
     throw new ConfigError("DATABASE_URL", "names no host (expected postgres://user@host:5432/database)");
@@ -265,6 +276,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     port,
     host,
     publicBaseUrl,
+    publicBaseUrlSource: configuredBaseUrl ? "env" : "listen address",
     databaseUrl,
     dataDir,
     redisUrl,

@@ -41,6 +41,7 @@ import { CredentialVerifier } from "../xapi/credentials.ts";
 import { installErrorHandlers } from "./errorHandler.ts";
 import { type AuthClass, adminGuard, classifyRoute, securitySchemes, xapiGuard } from "./routeAuth.ts";
 import { rejectUnstorableInput } from "./storableInput.ts";
+import { installTransportSecurity } from "./transportSecurity.ts";
 import { formatSchemaErrors, validatorCompiler } from "./validation.ts";
 
 export interface AppDeps {
@@ -179,9 +180,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
         imgSrc: ["'self'", "data:"],
         // The DB terminal embeds SQLPad/Superset when SQLPAD_URL is set; nothing else may be framed.
         frameSrc: config.sqlpadUrl ? [new URL(config.sqlpadUrl).origin] : ["'none'"],
+        // Only over https (transportSecurity.ts); over plain HTTP it breaks login and /docs.
+        upgradeInsecureRequests: null,
       },
     },
+    strictTransportSecurity: false,
   });
+  installTransportSecurity(app, config);
   await app.register(rateLimit, {
     global: false,
     ...(deps.redis ? { redis: deps.redis, nameSpace: "cohort-lrs:rate-limit:" } : {}),
@@ -204,7 +209,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
       components: { securitySchemes: securitySchemes as never },
     },
   });
-  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  await app.register(swaggerUi, {
+    routePrefix: "/docs",
+    staticCSP: true,
+    // Its policy asks for https unconditionally, which breaks /docs over plain HTTP. Its onSend
+    // hook runs after ours, so over https /docs has HSTS but no upgrade (its assets are same-origin).
+    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ""),
+  });
   await installXapiProtocol(app, config.corsOrigins);
 
   if (deps.redis) registerStreamGauges(deps.redis);

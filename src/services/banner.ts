@@ -12,6 +12,9 @@ export function startBanner(role: string, url: string, runtime: Runtime): string
     `  database        ${database.kind === "pglite" ? `embedded PGlite in ${database.location}` : database.location}`,
     `  ETL mode        ${config.etlMode}${config.redisUrl ? "" : " (no Redis configured)"}`,
     `  API docs        ${url}/docs`,
+    config.publicBaseUrlSource === "env"
+      ? `  public URL      ${config.publicBaseUrl} (PUBLIC_BASE_URL)`
+      : `  public URL      ${config.publicBaseUrl} (from HOST and PORT; set PUBLIC_BASE_URL to the address learners use)`,
     adminPassword.source === "env"
       ? `  admin           user "admin", password from ADMIN_PASSWORD`
       : `  admin           user "admin", password in ${adminPassword.file}`,
