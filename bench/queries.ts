@@ -16,7 +16,7 @@ import { type Db, queryRows } from "../src/db/client.ts";
 import { parseStatementQuery } from "../src/xapi/parseStatementQuery.ts";
 import { type PreparedStatement, prepareStatement } from "../src/xapi/prepareStatement.ts";
 import { readStatements } from "../src/xapi/readStatements.ts";
-import { statementIndexKeys } from "../src/xapi/statementIndexKeys.ts";
+import { hashKey, statementIndexKeys } from "../src/xapi/statementIndexKeys.ts";
 import { storeStatements } from "../src/xapi/storeStatements.ts";
 import type { StoredStatement } from "../src/xapi/validateStatement.ts";
 import { envNumber, type Row, withBenchDatabase } from "./lib.ts";
@@ -90,7 +90,7 @@ async function seed(db: Db): Promise<void> {
   const authorityKey = `related_agent:Agent|account=${BASE_URL}/xapi/credentials bench`;
   await db.execute(sql`
     insert into statement_index (key, stored, statement_id)
-    select k.key, s.stored, s.id
+    select encode(substr(sha256(convert_to(k.key, 'UTF8')), 1, 16), 'hex')::uuid, s.stored, s.id
     from bench_seed s
     cross join lateral (values
       ('agent:Agent|mbox=' || s.mbox), ('related_agent:Agent|mbox=' || s.mbox), (${authorityKey}),
@@ -134,7 +134,7 @@ async function checkSeededKeys(db: Db): Promise<void> {
     sql`select payload from statements_raw where id in (select md5('statement' || n)::uuid from generate_series(1, ${STATEMENTS}, ${Math.max(1, Math.floor(STATEMENTS / 100))}) n)`,
   );
   for (const { payload } of sample) {
-    const keys = statementIndexKeys(payload);
+    const keys = statementIndexKeys(payload).map(hashKey);
     const found = await queryRows<{ n: number }>(
       db,
       sql`select count(*)::int as n from statement_index

@@ -128,7 +128,8 @@ export const statementsRaw = pgTable(
 export const statementIndex = pgTable(
   "statement_index",
   {
-    key: text("key").notNull(),
+    /** `hashKey` of a readable key such as `activity:<IRI>` (statementIndexKeys.ts). */
+    key: uuid("key").notNull(),
     /** The statement's `stored`: the order and the since/until bounds of queries. */
     stored: timestamp("stored", { withTimezone: true, mode: "date" }).notNull(),
     statementId: uuid("statement_id").notNull(),

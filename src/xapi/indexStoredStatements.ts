@@ -31,6 +31,7 @@ export async function indexStoredStatements(db: Db, batchSize = 2_000): Promise<
       writeStatementIndex(
         tx,
         rows.map((row) => row.payload),
+        { fresh: false },
       ),
     );
     after = Number(rows.at(-1)!.seq);

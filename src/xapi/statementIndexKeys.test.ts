@@ -1,6 +1,17 @@
 /** The query keys of a statement (Communication §2.1.3: which parts each filter matches). */
+
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { agentIdentity, indexKey, statementIndexKeys } from "./statementIndexKeys.ts";
+import { agentIdentity, hashKey, indexKey, keyText, statementIndexKeys } from "./statementIndexKeys.ts";
+
+/** An independent spelling of the key hash, to pin its format. */
+const hashOf = (text: string) =>
+  createHash("sha256")
+    .update(text, "utf8")
+    .digest("hex")
+    .slice(0, 32)
+    .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5");
+
 import type { Statement } from "./validateStatement.ts";
 
 describe("statementIndexKeys", () => {
@@ -69,17 +80,22 @@ describe("statementIndexKeys", () => {
     );
   });
 
-  it("stores a long key as its SHA-256, the same for writes and lookups", () => {
+  it("stores every key as the first 128 bits of its SHA-256 (a uuid), as SQL computes it too", () => {
     const long = `https://lessons.example.com/${"x".repeat(2_000)}`;
     const key = indexKey("activity", long);
-    expect(key).toMatch(/^activity#sha256:[0-9a-f]{64}$/);
+    expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(key).toBe(hashKey(keyText("activity", long)));
     expect(
       statementIndexKeys({
         actor: { mbox: "mailto:a@example.com" },
         verb: { id: "urn:v" },
         object: { id: long },
-      } as Statement),
+      } as Statement).map(hashKey),
     ).toContain(key);
+    // sha256("verb:urn:v") = 116dc3adb61e4feee1b864b296385c00…: the uuid is its first 32 hex digits.
+    expect(hashKey("verb:urn:v")).toBe("116dc3ad-b61e-4fee-e1b8-64b296385c00");
+    expect(hashKey("verb:urn:v")).toBe(hashOf("verb:urn:v"));
+    expect(indexKey("verb", "urn:v")).not.toBe(indexKey("activity", "urn:v"));
   });
 
   it("tells an Agent from a Group with the same identifier, and has no identity for an anonymous Group", () => {

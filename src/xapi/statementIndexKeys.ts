@@ -22,18 +22,25 @@ export type IndexKeyKind =
   | "related_activity"
   | "registration";
 
-/**
- * Longest key stored as it is. Longer keys (IRIs can be long) are stored as their SHA-256, so a
- * key always fits a btree entry; lookups hash the same way.
- */
-const MAX_PLAIN_KEY = 400;
+/** The readable key of `value` under `kind`: `activity:https://…`, `agent:Agent|mbox=…`. */
+export function keyText(kind: IndexKeyKind, value: string): string {
+  return `${kind}:${value}`;
+}
 
-/** The index key of `value` under `kind`. */
+/**
+ * What `statement_index.key` holds for a readable key: the first 128 bits of its SHA-256, as a
+ * uuid. Fixed-size keys keep the index half the size of the text (and any IRI length fits a
+ * btree entry); SQL computes the same value as
+ * `encode(substr(sha256(convert_to(text, 'UTF8')), 1, 16), 'hex')::uuid`.
+ */
+export function hashKey(text: string): string {
+  const hex = createHash("sha256").update(text).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The stored index key of `value` under `kind` (what queries look up). */
 export function indexKey(kind: IndexKeyKind, value: string): string {
-  const key = `${kind}:${value}`;
-  return key.length <= MAX_PLAIN_KEY
-    ? key
-    : `${kind}#sha256:${createHash("sha256").update(key).digest("hex")}`;
+  return hashKey(keyText(kind, value));
 }
 
 /** `Agent|mbox=mailto:a@example.com`, or undefined for an anonymous Group (no IFI). */
@@ -90,14 +97,14 @@ function addBodyKeys(
 }
 
 /**
- * Every index key of `statement`, without duplicates. A StatementRef object contributes nothing
- * here: the keys of its target are added by the caller (`writeStatementIndex`), since the target
- * is another statement.
+ * Every index key of `statement` as readable text (`keyText`), without duplicates; what is
+ * stored is each one's `hashKey`. A StatementRef object contributes nothing here: the keys of its
+ * target are added by the caller (`writeStatementIndex`), since the target is another statement.
  */
 export function statementIndexKeys(statement: Statement): string[] {
   const keys = new Set<string>();
   const add = (kind: IndexKeyKind, value: string | undefined) => {
-    if (value !== undefined) keys.add(indexKey(kind, value));
+    if (value !== undefined) keys.add(keyText(kind, value));
   };
   addBodyKeys(statement, add, { direct: true });
   if (statement.authority) {

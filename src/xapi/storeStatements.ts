@@ -75,7 +75,7 @@ async function insertRequests(
     }),
   );
   // Query keys are written in this same transaction: a statement is queryable once it commits.
-  await writeStatementIndex(tx, outcomes.flat());
+  await writeStatementIndex(tx, outcomes.flat(), { fresh: true });
   if (skipped.size === 0) return outcomes.map((mine) => ({ inserted: mine }));
 
   const existing = await queryRows<{ id: string; payload: object }>(

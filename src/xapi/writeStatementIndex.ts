@@ -10,16 +10,22 @@
  */
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/client.ts";
-import { statementIndexKeys, statementRefTarget } from "./statementIndexKeys.ts";
+import { hashKey, statementIndexKeys, statementRefTarget } from "./statementIndexKeys.ts";
 import type { StoredStatement } from "./validateStatement.ts";
 
 /** How many StatementRef hops are followed for inherited keys. */
 const MAX_REF_DEPTH = 10;
 
-/** Indexes `statements` (already inserted in the transaction `tx`). */
+/**
+ * Indexes `statements` (already inserted in the transaction `tx`). `fresh`: the statements were
+ * inserted by this very transaction (the insert path), so none of their rows can exist and a
+ * plain INSERT does (an `ON CONFLICT` check costs a speculative insertion per row, about a third
+ * of the index's write time); otherwise rows already there are kept (the backfill).
+ */
 export async function writeStatementIndex(
   tx: Pick<Db, "execute">,
   statements: readonly StoredStatement[],
+  { fresh }: { fresh: boolean },
 ): Promise<void> {
   if (statements.length === 0) return;
   const known = new Map<string, StoredStatement>(statements.map((statement) => [statement.id, statement]));
@@ -38,15 +44,15 @@ export async function writeStatementIndex(
       target = statementRefTarget(targeted);
     }
     for (const key of own) {
-      keys.push(key);
+      keys.push(hashKey(key));
       stored.push(statement.stored);
       ids.push(statement.id);
     }
   }
   await tx.execute(
     sql`insert into statement_index (key, stored, statement_id)
-        select * from unnest(${sql.param(keys)}::text[], ${sql.param(stored)}::timestamptz[], ${sql.param(ids)}::uuid[])
-        on conflict do nothing`,
+        select * from unnest(${sql.param(keys)}::uuid[], ${sql.param(stored)}::timestamptz[], ${sql.param(ids)}::uuid[])
+        ${fresh ? sql`` : sql`on conflict do nothing`}`,
   );
 }
 
