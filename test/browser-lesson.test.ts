@@ -1,8 +1,10 @@
 /**
  * A lesson on another origin resumes a learner through the State resource, in a real browser
- * (Debian's Chromium through playwright-core), with `@xapi/xapi` as content uses it, against the
- * real `cohort-lrs all` on the embedded database: it saves suspend data, reloads and resumes,
- * merges a JSON state, deletes it, and sees the LRS's real 404 (not a CORS "Network Error").
+ * (Debian's Chromium through playwright-core), with `@xapi/xapi` and with TinCanJS as content
+ * uses them, against the real `cohort-lrs all` on the embedded database: it saves suspend data,
+ * reloads and resumes, merges a JSON state, deletes it, and sees the LRS's real 404 (not a CORS
+ * "Network Error"). TinCanJS makes CORS requests in Chromium, and switches to the xAPI 1.0.3
+ * alternate request syntax (`POST ?method=`, a form) when a URL would reach 2,048 characters.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
@@ -10,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "./helpers/browser.ts";
 import { type Server, startServer } from "./helpers/cli.ts";
@@ -18,6 +20,7 @@ import { type Server, startServer } from "./helpers/cli.ts";
 const KEY = "lesson-content";
 const SECRET = "lesson-content-secret-0123";
 const XAPI_UMD = fileURLToPath(new URL("../node_modules/@xapi/xapi/dist/XAPI.umd.js", import.meta.url));
+const TINCAN = fileURLToPath(new URL("../node_modules/tincanjs/build/tincan-min.js", import.meta.url));
 
 let lrs: Server;
 let lesson: HttpServer;
@@ -25,16 +28,19 @@ let lessonOrigin: string;
 let browser: Browser;
 let page: Page;
 
-/** The lesson: a page and the library, served from an origin of its own. */
+/** The lesson: a page and the libraries, served from an origin of its own. */
 function serveLesson(): Promise<string> {
   lesson = createServer((request, response) => {
-    if (request.url === "/xapi.js") {
-      response.writeHead(200, { "content-type": "text/javascript" }).end(readFileSync(XAPI_UMD));
+    const script = { "/xapi.js": XAPI_UMD, "/tincan.js": TINCAN }[request.url ?? ""];
+    if (script) {
+      response.writeHead(200, { "content-type": "text/javascript" }).end(readFileSync(script));
       return;
     }
     response
       .writeHead(200, { "content-type": "text/html" })
-      .end('<!doctype html><title>Day 1</title><script src="/xapi.js"></script><h1>Day 1</h1>');
+      .end(
+        '<!doctype html><title>Day 1</title><script src="/xapi.js"></script><script src="/tincan.js"></script><h1>Day 1</h1>',
+      );
   });
   return new Promise((resolve) =>
     lesson.listen(0, "127.0.0.1", () =>
@@ -158,5 +164,180 @@ describe("a lesson on another origin, with @xapi/xapi in Chromium", () => {
       return (await xapi.getStates(params)).data;
     });
     expect(remaining).toEqual([]);
+  });
+});
+
+/* TinCanJS (no types of its own): the State calls a lesson makes; callbacks are `(error, result)`. */
+interface TinCanState {
+  contents: unknown;
+  contentType: string;
+}
+interface TinCanLrs {
+  saveState(key: string, value: unknown, cfg: object): void;
+  retrieveState(key: string, cfg: object): void;
+  retrieveStateIds(cfg: object): void;
+  dropState(key: string | null, cfg: object): void;
+}
+interface TinCanWindow {
+  TinCan: {
+    LRS: new (cfg: object) => TinCanLrs;
+    Agent: new (cfg: object) => object;
+    Activity: new (cfg: object) => object;
+  };
+  tincanLesson: {
+    lrs: TinCanLrs;
+    /** The State's context: the learner and the lesson's activity. */
+    context: { agent: object; activity: object };
+    /** One TinCanJS call as a promise: `call("saveState", "id", value, { contentType })`. */
+    call<T>(method: keyof TinCanLrs, ...args: unknown[]): Promise<T>;
+  };
+}
+
+/** Opens (or reloads) the lesson with a TinCanJS client, as content does from its launch data. */
+async function startTinCanLesson(learnerName: string, reload = false): Promise<void> {
+  if (reload) await page.reload();
+  else await page.goto(`${lessonOrigin}/`);
+  await page.evaluate(
+    ({ endpoint, key, secret, name }) => {
+      const w = globalThis as unknown as TinCanWindow;
+      const { TinCan } = w;
+      // TinCanJS 0.50 speaks xAPI up to 1.0.2 (served here by the 1.0.3 rules); naming the version
+      // spares it a synchronous request to /about.
+      const lrs = new TinCan.LRS({
+        endpoint,
+        username: key,
+        password: secret,
+        version: "1.0.2",
+        allowFail: false,
+      });
+      const context = {
+        agent: new TinCan.Agent({ name, mbox: "mailto:ada@example.com" }),
+        activity: new TinCan.Activity({ id: "https://lessons.example.com/day-1" }),
+      };
+      w.tincanLesson = {
+        lrs,
+        context,
+        call: (method, ...args) =>
+          new Promise((resolve, reject) => {
+            const cfg = { ...context, ...(args.pop() as object) };
+            (lrs[method] as (...a: unknown[]) => void).call(lrs, ...args, {
+              ...cfg,
+              callback: (error: unknown, result: unknown) =>
+                error ? reject(new Error(`TinCanJS ${method}: ${String(error)}`)) : resolve(result as never),
+            });
+          }),
+      };
+    },
+    { endpoint: `${lrs.url}/xapi/`, key: KEY, secret: SECRET, name: learnerName },
+  );
+}
+
+describe("a lesson on another origin, with TinCanJS in Chromium", () => {
+  it("saves suspend data, reloads, resumes, merges, deletes, over CORS", async () => {
+    const alternate: string[] = [];
+    const record = (request: Request) => {
+      if (request.url().includes("?method=")) alternate.push(request.url());
+    };
+    page.on("request", record);
+    await startTinCanLesson("Ada");
+    expect(new URL(page.url()).origin).not.toBe(new URL(lrs.url).origin);
+
+    await page.evaluate(() =>
+      (globalThis as unknown as TinCanWindow).tincanLesson.call(
+        "saveState",
+        "suspend_data",
+        "2g1a0b~slide-7",
+        {
+          contentType: "text/plain",
+        },
+      ),
+    );
+    await startTinCanLesson("Ada", true);
+    const resumed = await page.evaluate(
+      async () =>
+        (
+          await (globalThis as unknown as TinCanWindow).tincanLesson.call<TinCanState>(
+            "retrieveState",
+            "suspend_data",
+            {},
+          )
+        ).contents,
+    );
+    expect(resumed).toBe("2g1a0b~slide-7");
+
+    const merged = await page.evaluate(async () => {
+      const { call } = (globalThis as unknown as TinCanWindow).tincanLesson;
+      const json = { contentType: "application/json" };
+      await call("saveState", "progress", { bookmark: "slide-3", score: 1 }, json);
+      await call("saveState", "progress", { bookmark: "slide-4" }, { ...json, method: "POST" });
+      return (await call<TinCanState>("retrieveState", "progress", {})).contents;
+    });
+    expect(merged).toEqual({ bookmark: "slide-4", score: 1 });
+
+    const ids = await page.evaluate(() =>
+      (globalThis as unknown as TinCanWindow).tincanLesson.call<string[]>("retrieveStateIds", {}),
+    );
+    expect([...ids].sort()).toEqual(["progress", "suspend_data"]);
+
+    // A deleted state reads as null: TinCanJS asks with ignore404, so the 404 reached it through CORS.
+    const afterDelete = await page.evaluate(async () => {
+      const { call } = (globalThis as unknown as TinCanWindow).tincanLesson;
+      await call("dropState", "progress", {});
+      return call<TinCanState | null>("retrieveState", "progress", {});
+    });
+    expect(afterDelete).toBeNull();
+
+    const remaining = await page.evaluate(async () => {
+      const { call } = (globalThis as unknown as TinCanWindow).tincanLesson;
+      await call("dropState", null, {});
+      return call<string[]>("retrieveStateIds", {});
+    });
+    expect(remaining).toEqual([]);
+    page.off("request", record);
+    // Short URLs: plain CORS requests, never the alternate syntax.
+    expect(alternate).toEqual([]);
+  });
+
+  it("Communication §1.3: a URL that would be 2,048 characters long goes as the alternate syntax, and works", async () => {
+    const alternate: { url: string; method: string; contentType: string | undefined }[] = [];
+    const record = (request: Request) => {
+      if (request.url().includes("?method=")) {
+        alternate.push({
+          url: request.url(),
+          method: request.method(),
+          contentType: request.headers()["content-type"],
+        });
+      }
+    };
+    page.on("request", record);
+    // The agent (with its name) is a parameter of every State URL: this one makes them too long.
+    await startTinCanLesson(`Ada ${"Lovelace ".repeat(260)}`.trim());
+    const [resumed, ids] = await page.evaluate(async () => {
+      const { call } = (globalThis as unknown as TinCanWindow).tincanLesson;
+      await call("saveState", "suspend_data", "slide-9", { contentType: "text/plain" });
+      await call("saveState", "progress", { score: 1 }, { contentType: "application/json" });
+      await call(
+        "saveState",
+        "progress",
+        { bookmark: "slide-9" },
+        { contentType: "application/json", method: "POST" },
+      );
+      const state = await call<TinCanState>("retrieveState", "progress", {});
+      const stateIds = await call<string[]>("retrieveStateIds", {});
+      await call("dropState", null, {});
+      return [state.contents, stateIds] as const;
+    });
+    page.off("request", record);
+    expect(resumed).toEqual({ score: 1, bookmark: "slide-9" });
+    expect([...ids].sort()).toEqual(["progress", "suspend_data"]);
+    expect(alternate.map((r) => `${r.method} ${new URL(r.url).pathname}${new URL(r.url).search}`)).toEqual([
+      "POST /xapi/activities/state?method=PUT",
+      "POST /xapi/activities/state?method=PUT",
+      "POST /xapi/activities/state?method=POST",
+      "POST /xapi/activities/state?method=GET",
+      "POST /xapi/activities/state?method=GET",
+      "POST /xapi/activities/state?method=DELETE",
+    ]);
+    expect(alternate.every((r) => r.contentType === "application/x-www-form-urlencoded")).toBe(true);
   });
 });

@@ -32,6 +32,7 @@ import { taskRoutes } from "../routes/tasks/routes.ts";
 import { unsubscribeRoutes } from "../routes/unsubscribe/routes.ts";
 import { userRoutes } from "../routes/users/routes.ts";
 import { agentsAndActivitiesRoutes } from "../routes/xapi/agentsAndActivities.ts";
+import { rewriteAlternateMethod } from "../routes/xapi/alternateRequest.ts";
 import { documentRoutes } from "../routes/xapi/documents.ts";
 import { installXapiProtocol } from "../routes/xapi/protocol.ts";
 import { xapiRoutes } from "../routes/xapi/routes.ts";
@@ -124,6 +125,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     // Requests that arrive while the server is closing are answered 503; in-flight ones finish.
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // xAPI 1.0.3's alternate request syntax: `POST ...?method=PUT` is routed as the PUT it stands for.
+    rewriteUrl: rewriteAlternateMethod,
   };
   if (deps.logger) options.loggerInstance = deps.logger as FastifyBaseLogger;
   else options.logger = loggerOptions(config.logLevel);
@@ -216,7 +219,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     // hook runs after ours, so over https /docs has HSTS but no upgrade (its assets are same-origin).
     transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ""),
   });
-  await installXapiProtocol(app, config.corsOrigins);
+  await installXapiProtocol(app, config.corsOrigins, config.bodyLimitBytes);
 
   if (deps.redis) registerStreamGauges(deps.redis);
   app.get(

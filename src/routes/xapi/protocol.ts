@@ -9,17 +9,24 @@
  * `OPTIONS` request is a 404 and a browser refuses the cross-origin call.
  *
  * Every request but `about` and preflights names its version in `X-Experience-API-Version`
- * (400 otherwise); `request.xapiVersion` is what it negotiated.
+ * (400 otherwise); `request.xapiVersion` is what it negotiated. A request refused for naming none
+ * is answered with the version its credential's client spoke last (`LastVersions`), else 2.0.0.
+ *
+ * A 1.0.3 alternate-syntax request (`POST ...?method=`, `alternateRequest.ts`) is rewritten into
+ * the request it stands for before any of this runs, so these rules judge that request.
  */
 import cors, { type FastifyCorsOptions } from "@fastify/cors";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { parseAuthorization } from "../../auth/basic.ts";
 import { AppError } from "../../errors.ts";
 import {
+  LastVersions,
   negotiateVersion,
   SUPPORTED_VERSIONS,
   VERSION_HEADER,
   type XapiVersion,
 } from "../../xapi/version.ts";
+import { alternateContent, readAlternateRequest } from "./alternateRequest.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -48,17 +55,32 @@ function xapiPath(request: FastifyRequest): string | undefined {
   return path === "/xapi" || path.startsWith("/xapi/") ? path : undefined;
 }
 
+/**
+ * @param bodyLimit the largest body, in bytes, of an xAPI request (`BODY_LIMIT`); an
+ *   alternate-syntax form may be up to three times as long
+ */
 export async function installXapiProtocol(
   app: FastifyInstance,
   corsOrigins: readonly string[],
+  bodyLimit: number,
 ): Promise<void> {
+  const lastVersions = new LastVersions();
+
+  // 0. An alternate-syntax request becomes the request it stands for, before anything reads it.
+  app.addHook("onRequest", async (request) => {
+    if (xapiPath(request)) await readAlternateRequest(request, bodyLimit);
+  });
+  app.addHook("preParsing", async (request, _reply, payload) => alternateContent(request) ?? payload);
+
   // 1. The version header goes on first, so even a preflight or a refusal carries it.
   app.addHook("onRequest", async (request, reply) => {
     const path = xapiPath(request);
     if (!path) return;
     const header = request.headers[VERSION_HEADER];
     const version = negotiateVersion(typeof header === "string" ? header : undefined);
-    reply.header(VERSION_HEADER, version ?? "2.0.0");
+    const credentials = version ? undefined : parseAuthorization(request.headers.authorization);
+    const key = credentials?.scheme === "basic" ? credentials.username : undefined;
+    reply.header(VERSION_HEADER, version ?? lastVersions.of(key) ?? "2.0.0");
     request.xapiVersion = version;
   });
 
@@ -78,7 +100,10 @@ export async function installXapiProtocol(
   // 3. Only then may a request be refused for its version, with every header already set.
   app.addHook("onRequest", async (request) => {
     const path = xapiPath(request);
-    if (!path || request.method === "OPTIONS" || path === "/xapi/about" || request.xapiVersion) return;
+    if (!path || request.method === "OPTIONS" || path === "/xapi/about" || request.xapiVersion) {
+      if (request.alternateRequestError) throw request.alternateRequestError;
+      return;
+    }
     const header = request.headers[VERSION_HEADER];
     throw new AppError(
       400,
@@ -88,5 +113,11 @@ export async function installXapiProtocol(
         : `the X-Experience-API-Version header is required (one of ${SUPPORTED_VERSIONS.join(", ")})`,
       [{ field: "X-Experience-API-Version", message: header ? "is not supported" : "is required" }],
     );
+  });
+
+  // 4. A verified client's version, for the day it forgets the header.
+  app.addHook("preHandler", async (request) => {
+    if (request.xapiClient && request.xapiVersion)
+      lastVersions.remember(request.xapiClient.key, request.xapiVersion);
   });
 }

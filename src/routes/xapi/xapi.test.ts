@@ -144,6 +144,45 @@ describe("the version header", () => {
     expect(await rawRows()).toEqual([]);
   });
 
+  it("Communication §3.3: a request without it is refused in the version its client spoke last", async () => {
+    const withoutVersion = { authorization: content.headers.authorization! };
+    const refusedVersion = async () => {
+      const response = await app.inject({ method: "GET", url: "/xapi/statements", headers: withoutVersion });
+      expect(response.statusCode).toBe(400);
+      return response.headers["x-experience-api-version"];
+    };
+    // A wrong secret teaches nothing: only verified requests are remembered.
+    const impostor = basic(content.key, "not-the-secret");
+    await app.inject({
+      method: "GET",
+      url: "/xapi/statements",
+      headers: { authorization: impostor, "x-experience-api-version": "1.0.3" },
+    });
+    expect(await refusedVersion()).toBe("2.0.0");
+
+    expect(
+      (await post(statement(), { ...content.headers, "x-experience-api-version": "1.0.3" })).statusCode,
+    ).toBe(200);
+    expect(await refusedVersion()).toBe("1.0.3");
+    expect((await post(statement(), withoutVersion)).headers["x-experience-api-version"]).toBe("1.0.3");
+    const put = await app.inject({
+      method: "PUT",
+      url: `/xapi/statements?statementId=${randomUUID()}`,
+      headers: withoutVersion,
+      payload: statement(),
+    });
+    expect(put.statusCode).toBe(400);
+    expect(put.headers["x-experience-api-version"]).toBe("1.0.3");
+
+    await app.inject({
+      method: "GET",
+      url: "/xapi/statements",
+      headers: { ...content.headers, "x-experience-api-version": "2.0.0" },
+    });
+    expect(await refusedVersion()).toBe("2.0.0");
+    expect(await rawRows()).toHaveLength(1);
+  });
+
   it.each([
     ["1.0.0", "1.0.3"],
     ["1.0.3", "1.0.3"],
