@@ -5,7 +5,7 @@
  * a live session (the admin side is walked in src/ui/ui.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../src/http/app.ts";
+import type { App } from "../src/app.ts";
 import { buildApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 import { createCredential, statement } from "./helpers/xapi.ts";

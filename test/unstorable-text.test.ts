@@ -6,9 +6,9 @@
  */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { App } from "../src/app.ts";
 import { csrfToken } from "../src/auth/session.ts";
 import { queryRows } from "../src/db/client.ts";
-import type { App } from "../src/http/app.ts";
 import { ADMIN_PASSWORD, adminHeaders, buildApp, SIGNING_SECRET } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase, truncateAll } from "./helpers/db.ts";
 import { basic, createCredential, statement, type TestCredential } from "./helpers/xapi.ts";

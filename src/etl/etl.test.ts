@@ -16,9 +16,9 @@ import {
   statement,
   type TestCredential,
 } from "../../test/helpers/xapi.ts";
+import type { App } from "../app.ts";
 import { openMemoryPglite, openPostgres, queryRows } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
-import type { App } from "../http/app.ts";
 import { metrics } from "../metrics.ts";
 import { prepareStatement } from "../xapi/prepareStatement.ts";
 import { storeStatements } from "../xapi/storeStatements.ts";

@@ -15,10 +15,10 @@ import { createTestRedis, type TestRedis, waitFor } from "../../test/helpers/red
 import { startSmtp, type TestSmtp } from "../../test/helpers/smtp.ts";
 import { recordStatements, statement } from "../../test/helpers/xapi.ts";
 import { TEST_REDIS_URL } from "../../test/services.ts";
+import type { App } from "../app.ts";
 import { createLesson } from "../commands/createLesson.ts";
 import { signUp } from "../commands/signUp.ts";
 import { queryRows } from "../db/client.ts";
-import type { App } from "../http/app.ts";
 import { BullMqRunner, JOB_QUEUE } from "../jobs/bullmqRunner.ts";
 import { DAILY_REMINDERS, type JobServices } from "../jobs/definitions.ts";
 import { InProcessRunner } from "../jobs/inProcessRunner.ts";

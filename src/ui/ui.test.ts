@@ -4,11 +4,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, adminHeaders, buildApp, SIGNING_SECRET } from "../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../test/helpers/db.ts";
 import { basic, createCredential, statement } from "../../test/helpers/xapi.ts";
+import type { App } from "../app.ts";
 import { createSession, SESSION_COOKIE, SESSION_TTL_MS } from "../auth/session.ts";
 import { createLesson } from "../commands/createLesson.ts";
 import { signUp } from "../commands/signUp.ts";
 import { queryRows } from "../db/client.ts";
-import type { App } from "../http/app.ts";
 
 let database: TestDatabase;
 let app: App;

@@ -2,9 +2,9 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { type App, type AppDeps, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { Database } from "../../src/db/client.ts";
-import { type App, type AppDeps, createApp } from "../../src/http/app.ts";
 
 export const ADMIN_PASSWORD = "test-admin-password-0123";
 export const SIGNING_SECRET = "test-signing-secret-0123456789-abcdefghij";

@@ -2,10 +2,11 @@
  * Helpers for the xAPI document resources' tests, which run on real PostgreSQL and on the
  * embedded PGlite alike: an app over either, a credential, and request builders.
  */
+
+import type { App } from "../../src/app.ts";
 import type { Database } from "../../src/db/client.ts";
 import { openMemoryPglite } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
-import type { App } from "../../src/http/app.ts";
 import { buildApp } from "./app.ts";
 import { createTestDatabase } from "./db.ts";
 import { createCredential, type TestCredential } from "./xapi.ts";

@@ -3,9 +3,9 @@
  * embedded PGlite (in memory, migrated). Statement-resource tests run on both with `describe.each`.
  */
 import { afterAll, beforeAll, beforeEach } from "vitest";
+import type { App } from "../../src/app.ts";
 import { type Database, openMemoryPglite } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
-import type { App } from "../../src/http/app.ts";
 import { buildApp } from "./app.ts";
 import { createTestDatabase, truncateAll } from "./db.ts";
 import { createCredential, type TestCredential } from "./xapi.ts";

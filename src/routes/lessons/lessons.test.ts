@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, adminHeaders, buildApp } from "../../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../../test/helpers/db.ts";
-import type { App } from "../../http/app.ts";
+import type { App } from "../../app.ts";
 
 let database: TestDatabase;
 let app: App;

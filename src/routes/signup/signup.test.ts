@@ -2,8 +2,8 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../../test/helpers/db.ts";
+import type { App } from "../../app.ts";
 import { queryRows } from "../../db/client.ts";
-import type { App } from "../../http/app.ts";
 
 let database: TestDatabase;
 let app: App;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../test/helpers/app.ts";
-import { createTestDatabase, type TestDatabase } from "../../test/helpers/db.ts";
+import { buildApp } from "../test/helpers/app.ts";
+import { createTestDatabase, type TestDatabase } from "../test/helpers/db.ts";
 import type { App } from "./app.ts";
 
 let database: TestDatabase;
