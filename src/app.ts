@@ -95,6 +95,9 @@ export interface RouteEntry {
   auth: AuthClass;
 }
 
+/** Where the rate limits' shared counters live in Redis. */
+export const RATE_LIMIT_NAMESPACE = "cohort-lrs:rate-limit:";
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
@@ -185,7 +188,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   await app.register(rateLimit, {
     global: false,
-    ...(deps.redis ? { redis: deps.redis, nameSpace: "cohort-lrs:rate-limit:" } : {}),
+    ...(deps.redis ? { redis: deps.redis, nameSpace: RATE_LIMIT_NAMESPACE } : {}),
     // While Redis (the shared counters) is down, requests go through uncounted rather than 500:
     // an api stays useful through a Redis outage (health/readiness.ts).
     skipOnError: true,
