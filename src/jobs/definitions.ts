@@ -2,7 +2,8 @@
  * Every background job, declared once: its retry policy, its schedule (for repeatable ones), and
  * a `perform()` that is idempotent and bounded. The runners (BullMQ with Redis, in-process
  * without) only dispatch by name, so a job that is not in this map cannot be queued (the
- * compiler checks the names and their data).
+ * compiler checks the names and their data). The scheduled jobs are also the tasks one can run
+ * now (`TASK_NAMES`): run-task, its help, the admin API and the scheduler role take them from here.
  */
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
