@@ -7,8 +7,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { deleteServiceKeys } from "../test/helpers/serviceKeys.ts";
 import {
   admin,
+  BENCH_REDIS_URL,
   BIN,
   benchStatement,
   type Child,
@@ -22,7 +24,7 @@ import {
 } from "./lib.ts";
 
 const SECONDS = envNumber("BENCH_SECONDS", 10);
-const REDIS_URL = `${(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379").replace(/\/\d+$/, "")}/13`;
+const REDIS_URL = BENCH_REDIS_URL;
 const KEY = "bench-documents";
 const SECRET = "bench-documents-secret-0123";
 const LEARNERS = 1_000;
@@ -42,7 +44,7 @@ export async function benchDocuments(): Promise<{ rows: Row[]; results: Record<s
   const name = `cohort_lrs_bench_docs_${Date.now().toString(36)}`;
   await admin(`create database ${name}`);
   const redis = new Redis(REDIS_URL);
-  await redis.del("xapi:statements", "xapi:statements:dead");
+  await deleteServiceKeys(redis);
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl(name),
@@ -57,7 +59,7 @@ export async function benchDocuments(): Promise<{ rows: Row[]; results: Record<s
   const cleanup = async () => {
     for (const child of children.reverse()) await child.stop().catch(() => {});
     await admin(`drop database if exists ${name} with (force)`);
-    await redis.del("xapi:statements", "xapi:statements:dead");
+    await deleteServiceKeys(redis);
     redis.disconnect();
   };
   const forget = onInterrupt(cleanup);

@@ -4,6 +4,7 @@
  * roles as processes run the compiled service (dist/), built first.
  */
 
+import { benchBadInput } from "./badInput.ts";
 import { benchDocuments } from "./documents.ts";
 import { benchFloods } from "./floods.ts";
 import { benchIngest } from "./ingest.ts";
@@ -46,6 +47,11 @@ const BENCHES = {
     title: "Documents: 4 KiB State PUT/GET beside single-statement POST (api + worker, PostgreSQL, Redis)",
     run: benchDocuments,
     service: true,
+  },
+  "bad-input": {
+    title: "Memory under bad input: 10,000 generated invalid xAPI requests in-process, live heap every 2,000",
+    run: benchBadInput,
+    service: false,
   },
   soak: {
     title: "Soak: mixed load on api + worker + scheduler (PostgreSQL, Redis, SMTP), SOAK_SECONDS long",

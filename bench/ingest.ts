@@ -14,8 +14,10 @@ import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { openPostgres, queryRows } from "../src/db/client.ts";
+import { deleteServiceKeys } from "../test/helpers/serviceKeys.ts";
 import {
   admin,
+  BENCH_REDIS_URL,
   BIN,
   benchStatement,
   type Child,
@@ -35,7 +37,7 @@ import {
 } from "./lib.ts";
 
 const SECONDS = envNumber("BENCH_SECONDS", 10);
-const REDIS_URL = `${(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379").replace(/\/\d+$/, "")}/14`;
+const REDIS_URL = BENCH_REDIS_URL;
 const KEY = "bench-content";
 const SECRET = "bench-secret-0123456789";
 
@@ -74,7 +76,7 @@ export async function benchIngest(): Promise<{ rows: Row[]; results: Record<stri
   await admin(`create database ${name}`);
   const url = databaseUrl(name);
   const redis = new Redis(REDIS_URL);
-  await redis.del("xapi:statements", "xapi:statements:dead");
+  await deleteServiceKeys(redis);
   const env = {
     ...process.env,
     DATABASE_URL: url,
@@ -93,7 +95,7 @@ export async function benchIngest(): Promise<{ rows: Row[]; results: Record<stri
     // First: it ends the pool's connections, so closing the pool cannot wait on a query.
     await admin(`drop database if exists ${name} with (force)`);
     await database.close();
-    await redis.del("xapi:statements", "xapi:statements:dead");
+    await deleteServiceKeys(redis);
     redis.disconnect();
   };
   const forget = onInterrupt(cleanup);

@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import pg from "pg";
-import { type Db, openPostgres } from "../src/db/client.ts";
+import { type Database, type Db, openPostgres } from "../src/db/client.ts";
 import { migrate } from "../src/db/migrate.ts";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -38,6 +38,25 @@ export const ADMIN_URL =
   process.env.BENCH_DATABASE_URL ??
   process.env.TEST_DATABASE_URL ??
   "postgres://postgres@127.0.0.1:5432/postgres";
+
+/**
+ * The benchmarks' Redis: BENCH_REDIS_URL (default: TEST_REDIS_URL, else redis://127.0.0.1:6379)
+ * on database BENCH_REDIS_DB (default 14; a number in the URL's path is replaced). The
+ * benchmarks that start roles delete the service's keys there before and after
+ * (`deleteServiceKeys`); the others keep to a key prefix of their own.
+ */
+export const BENCH_REDIS_URL = benchRedisUrl();
+
+function benchRedisUrl(): string {
+  const url = new URL(process.env.BENCH_REDIS_URL || process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379");
+  const db = process.env.BENCH_REDIS_DB || "14";
+  if (!/^\d+$/.test(db) || Number(db) > 15) {
+    process.stderr.write(`bench: BENCH_REDIS_DB must be a Redis database number from 0 to 15, got "${db}"\n`);
+    process.exit(2);
+  }
+  url.pathname = `/${db}`;
+  return url.toString();
+}
 
 /** Runs one statement on the server's maintenance database (create and drop the bench's own). */
 export async function admin(query: string): Promise<void> {
@@ -259,7 +278,10 @@ export function onInterrupt(cleanup: () => Promise<void>): () => void {
  * Runs `work` on a migrated database of its own (`cohort_lrs_bench_<tag>_…`), dropped afterwards,
  * also when the run is interrupted (`onInterrupt`).
  */
-export async function withBenchDatabase<T>(tag: string, work: (db: Db) => Promise<T>): Promise<T> {
+export async function withBenchDatabase<T>(
+  tag: string,
+  work: (db: Db, database: Database) => Promise<T>,
+): Promise<T> {
   const name = `cohort_lrs_bench_${tag}_${Date.now().toString(36)}`;
   await admin(`create database ${name}`);
   const database = openPostgres(databaseUrl(name));
@@ -278,7 +300,7 @@ export async function withBenchDatabase<T>(tag: string, work: (db: Db) => Promis
   const forget = onInterrupt(cleanup);
   try {
     await migrate(database.db);
-    return await work(database.db);
+    return await work(database.db, database);
   } finally {
     forget();
     await cleanup();

@@ -17,10 +17,10 @@ import { DAILY_REMINDERS, type JobContext } from "../src/jobs/definitions.ts";
 import { runAttempt } from "../src/jobs/runAttempt.ts";
 import { outboxEmailClient } from "../src/mail/emailClient.ts";
 import { getIncompleteUsers } from "../src/reminders/getIncompleteUsers.ts";
-import { admin, databaseUrl, envNumber, onInterrupt, type Row } from "./lib.ts";
+import { admin, BENCH_REDIS_URL, databaseUrl, envNumber, onInterrupt, type Row } from "./lib.ts";
 import { COHORTS, seedReportData, TODAY } from "./reports.ts";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = BENCH_REDIS_URL;
 const LEARNERS = envNumber("BENCH_LEARNERS", 100_000);
 const BASE_URL = "http://localhost:8080";
 

@@ -24,8 +24,10 @@ import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { SMTPServer } from "smtp-server";
 import { openPostgres, queryRows } from "../src/db/client.ts";
+import { deleteServiceKeys } from "../test/helpers/serviceKeys.ts";
 import {
   admin,
+  BENCH_REDIS_URL,
   BIN,
   benchStatement,
   type Child,
@@ -50,9 +52,8 @@ const BATCH_RATE = envNumber("SOAK_BATCH_RATE", 10);
 const REPORT_RATE = envNumber("SOAK_REPORT_RATE", 10);
 const REMINDER_EVERY_SECONDS = envNumber("SOAK_REMINDER_EVERY", 60);
 const LEARNERS = envNumber("SOAK_LEARNERS", 10_000);
-/** A Redis database of the soak's own; it deletes only the keys the service creates there. */
-const REDIS_URL = `${(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379").replace(/\/\d+$/, "")}/13`;
-const SERVICE_KEYS = ["xapi:statements*", "bull:cohort-lrs-jobs:*"];
+/** The benchmarks' Redis database; the soak deletes only the keys the service creates there. */
+const REDIS_URL = BENCH_REDIS_URL;
 
 const KEY = "soak-content";
 const SECRET = "soak-secret-0123456789";
@@ -115,17 +116,6 @@ async function smtpSink(): Promise<{
     byMessageId,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-async function deleteServiceKeys(redis: Redis): Promise<void> {
-  for (const pattern of SERVICE_KEYS) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== "0");
-  }
 }
 
 const median = (values: number[]) => {

@@ -7,11 +7,11 @@
  */
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../src/app.ts";
 import { FailureLimiter, XAPI_FAILURE_LIMITS } from "../src/auth/failureLimiter.ts";
 import { WorkGate } from "../src/auth/workGate.ts";
 import { apiCredentials } from "../src/db/schema.ts";
 import { ServerBusy, TooManyFailures, Unauthorized } from "../src/errors.ts";
-import type { App } from "../src/http/app.ts";
 import { metrics } from "../src/metrics.ts";
 import { CredentialVerifier } from "../src/xapi/credentials.ts";
 import { ADMIN_PASSWORD, buildApp } from "./helpers/app.ts";

@@ -7,8 +7,8 @@
 import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../src/app.ts";
 import { MAX_ERROR_DETAILS, ValidationFailed } from "../src/errors.ts";
-import type { App } from "../src/http/app.ts";
 import { describeValidationErrors } from "../src/http/validation.ts";
 import { adminHeaders, buildApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";

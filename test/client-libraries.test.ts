@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import xapiModule from "@xapi/xapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../src/http/app.ts";
+import type { App } from "../src/app.ts";
 import { buildApp } from "./helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 import { createCredential, type TestCredential } from "./helpers/xapi.ts";

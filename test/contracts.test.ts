@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../src/app.ts";
 import {
   CONTRACTS_DIR,
   ContractError,
@@ -15,7 +16,6 @@ import {
   updateContractStatus,
 } from "../src/contracts/contracts.ts";
 import { readTestReport } from "../src/contracts/testReport.ts";
-import type { App } from "../src/http/app.ts";
 import { adminHeaders, buildApp } from "./helpers/app.ts";
 import { runCli } from "./helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";

@@ -11,16 +11,19 @@ import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { openPglite, queryRows } from "../src/db/client.ts";
-import { runCli, type Server, startServer } from "./helpers/cli.ts";
+import { freePort, runCli, type Server, startServer } from "./helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
 import { waitFor } from "./helpers/redis.ts";
+import { deleteServiceKeys } from "./helpers/serviceKeys.ts";
 import { basic, createCredential, statement } from "./helpers/xapi.ts";
 import { TEST_REDIS_URL } from "./services.ts";
 
 const created: TestDatabase[] = [];
 const servers: Server[] = [];
+const redisCleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const server of servers) await server.stop();
+  for (const cleanup of redisCleanups) await cleanup();
   for (const database of created) await database.drop();
 });
 
@@ -70,10 +73,14 @@ describe("production mode (api + worker on PostgreSQL and Redis)", () => {
   it("flattens through the stream, and run-task incremental-etl sweeps what the stream missed", async () => {
     const database = await createTestDatabase({ migrated: false });
     created.push(database);
-    // A Redis database of its own: the worker reads the stream by its real name.
-    const redisUrl = `${TEST_REDIS_URL.replace(/\/\d+$/, "")}/13`;
+    // The roles write their keys under their real names (no test prefix): none before, none after.
+    const redisUrl = TEST_REDIS_URL;
     const redis = new Redis(redisUrl);
-    await redis.del("xapi:statements", "xapi:statements:dead");
+    redisCleanups.push(async () => {
+      await deleteServiceKeys(redis);
+      redis.disconnect();
+    });
+    await deleteServiceKeys(redis);
     const env = {
       DATABASE_URL: database.url,
       REDIS_URL: redisUrl,
@@ -85,8 +92,8 @@ describe("production mode (api + worker on PostgreSQL and Redis)", () => {
     expect((await runCli(["migrate"], env)).code).toBe(0);
     const api = await startServer(["api"], env);
     servers.push(api);
-    // A port of this project's test range for the worker's metrics listener.
-    const metricsPort = 32301;
+    // The worker's metrics listener prints where it listens only after it starts: a free port.
+    const metricsPort = await freePort();
     const worker = await startServer(
       ["worker"],
       { ...env, METRICS_PORT: String(metricsPort) },
@@ -130,8 +137,6 @@ describe("production mode (api + worker on PostgreSQL and Redis)", () => {
     expect(await worker.stop()).toBe(0);
     expect(await api.stop()).toBe(0);
     servers.length = 0;
-    await redis.del("xapi:statements", "xapi:statements:dead");
-    redis.disconnect();
   }, 120_000);
 
   it("the scheduler role sweeps on its interval", async () => {

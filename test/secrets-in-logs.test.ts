@@ -11,15 +11,14 @@ import { Writable } from "node:stream";
 import { sql } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/app.ts";
 import { csrfToken } from "../src/auth/session.ts";
-import { type Database, driverError, openMemoryPglite } from "../src/db/client.ts";
-import { migrate } from "../src/db/migrate.ts";
+import { type Database, driverError } from "../src/db/client.ts";
 import { apiCredentials, users } from "../src/db/schema.ts";
-import { createApp } from "../src/http/app.ts";
 import { loggerOptions } from "../src/logger.ts";
 import { SIGNING_SECRET, ADMIN_PASSWORD as TEST_ADMIN_PASSWORD, testConfig } from "./helpers/app.ts";
 import { type Server, startServer } from "./helpers/cli.ts";
-import { createTestDatabase } from "./helpers/db.ts";
+import { createTestDatabase, type OpenedDatabase, openTestDatabase } from "./helpers/db.ts";
 import { basic, statement } from "./helpers/xapi.ts";
 
 const ADMIN_PASSWORD = "logs-test-admin-password-91";
@@ -153,13 +152,12 @@ async function failKeyCreation(database: Database) {
 
 describe("a database error", () => {
   // One embedded database for the PGlite cases (migrating one takes seconds).
-  let embedded: Database;
+  let embedded: OpenedDatabase;
   beforeAll(async () => {
-    embedded = await openMemoryPglite();
-    await migrate(embedded.db);
+    embedded = await openTestDatabase("pglite");
   });
   afterAll(async () => {
-    await embedded.close();
+    await embedded.drop();
   });
 
   it.each(["postgres", "pglite"] as const)(

@@ -4,22 +4,11 @@
  * missing or revoked credential, every admin route refuses anyone without the admin password or
  * a live session (the admin side is walked in src/ui/ui.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../src/http/app.ts";
-import { buildApp } from "./helpers/app.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
+import { describe, expect, it } from "vitest";
+import { buildApp, useTestApp } from "./helpers/app.ts";
 import { createCredential, statement } from "./helpers/xapi.ts";
 
-let database: TestDatabase;
-let app: App;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildApp(database);
-});
-afterAll(async () => {
-  await app.close();
-  await database.drop();
-});
+const harness = useTestApp({}, { truncate: false });
 
 /** The routes anyone may call. Adding one here is a security decision: say why in review. */
 const PUBLIC = [
@@ -36,7 +25,7 @@ const PUBLIC = [
 
 describe("route classes", () => {
   it("classifies every route, and only the intended ones are public", () => {
-    const routes = app.routeTable.filter((route) => route.method !== "HEAD");
+    const routes = harness.app.routeTable.filter((route) => route.method !== "HEAD");
     expect(routes.every((route) => ["public", "admin", "xapi"].includes(route.auth))).toBe(true);
     const publicRoutes = routes
       .filter((route) => route.auth === "public")
@@ -46,16 +35,16 @@ describe("route classes", () => {
   });
 
   it("every xAPI route refuses a missing, a wrong and a revoked credential", async () => {
-    const revoked = await createCredential(database.db, { revoked: true });
+    const revoked = await createCredential(harness.database.db, { revoked: true });
     const wrong = {
       authorization: `Basic ${Buffer.from("nobody:nothing").toString("base64")}`,
       "x-experience-api-version": "1.0.3",
     };
-    const xapi = app.routeTable.filter((route) => route.auth === "xapi" && route.method !== "HEAD");
+    const xapi = harness.app.routeTable.filter((route) => route.auth === "xapi" && route.method !== "HEAD");
     expect(xapi.length).toBeGreaterThanOrEqual(3);
     for (const [index, route] of xapi.entries()) {
       for (const headers of [{ "x-experience-api-version": "1.0.3" }, wrong, revoked.headers]) {
-        const response = await app.inject({
+        const response = await harness.app.inject({
           method: route.method as "GET",
           url: `${route.url}?statementId=6690e6c9-3ef0-4ed3-8b37-7f3964730bee`,
           headers,
@@ -70,18 +59,18 @@ describe("route classes", () => {
 
   it("sends security headers on pages and API answers; over plain HTTP no HSTS and no https upgrade", async () => {
     for (const url of ["/ui/login", "/health", "/docs/"]) {
-      const response = await app.inject({ method: "GET", url });
+      const response = await harness.app.inject({ method: "GET", url });
       expect(response.headers["content-security-policy"], url).toContain("default-src 'self'");
       expect(response.headers["content-security-policy"], url).not.toContain("upgrade-insecure-requests");
       expect(response.headers["x-content-type-options"], url).toBe("nosniff");
       expect(response.headers["strict-transport-security"], url).toBeUndefined();
     }
-    const login = await app.inject({ method: "GET", url: "/ui/login" });
+    const login = await harness.app.inject({ method: "GET", url: "/ui/login" });
     expect(login.headers["content-security-policy"]).toContain("frame-src 'none'");
   });
 
   it("over https (PUBLIC_BASE_URL https) every answer carries HSTS, and the pages upgrade-insecure-requests", async () => {
-    const secure = await buildApp(database, { PUBLIC_BASE_URL: "https://course.example.com" });
+    const secure = await buildApp(harness.database, { PUBLIC_BASE_URL: "https://course.example.com" });
     try {
       for (const url of ["/ui/login", "/health", "/docs/", "/xapi/about"]) {
         const response = await secure.inject({ method: "GET", url });
@@ -99,7 +88,7 @@ describe("route classes", () => {
   });
 
   it("behind a trusted proxy, only requests the proxy marks https get HSTS and the upgrade", async () => {
-    const proxied = await buildApp(database, { TRUST_PROXY: "true" });
+    const proxied = await buildApp(harness.database, { TRUST_PROXY: "true" });
     try {
       const viaHttps = await proxied.inject({
         method: "GET",
@@ -119,7 +108,7 @@ describe("route classes", () => {
       await proxied.close();
     }
     // Without TRUST_PROXY a client cannot claim https for itself.
-    const claimed = await app.inject({
+    const claimed = await harness.app.inject({
       method: "GET",
       url: "/ui/login",
       headers: { "x-forwarded-proto": "https" },

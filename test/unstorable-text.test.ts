@@ -5,29 +5,16 @@
  * in HTTP Basic credentials it is a 401. Before the central check these gave 500.
  */
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { csrfToken } from "../src/auth/session.ts";
 import { queryRows } from "../src/db/client.ts";
-import type { App } from "../src/http/app.ts";
-import { ADMIN_PASSWORD, adminHeaders, buildApp, SIGNING_SECRET } from "./helpers/app.ts";
-import { createTestDatabase, type TestDatabase, truncateAll } from "./helpers/db.ts";
+import { ADMIN_PASSWORD, adminHeaders, SIGNING_SECRET, useTestApp } from "./helpers/app.ts";
 import { basic, createCredential, statement, type TestCredential } from "./helpers/xapi.ts";
 
-let database: TestDatabase;
-let app: App;
 let content: TestCredential;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildApp(database);
-});
-afterAll(async () => {
-  await app.close();
-  await database.drop();
-});
+const harness = useTestApp();
 beforeEach(async () => {
-  await truncateAll(database);
-  content = await createCredential(database.db, { name: "Storyline course" });
+  content = await createCredential(harness.database.db, { name: "Storyline course" });
 });
 
 /** Each kind of unstorable text, with the words the error uses for it. */
@@ -39,14 +26,14 @@ const POISONS = [
 
 async function count(table: string): Promise<number> {
   const [row] = await queryRows<{ n: number }>(
-    database.db,
+    harness.database.db,
     sql.raw(`select count(*)::int as n from ${table}`),
   );
   return row!.n;
 }
 
 function postStatements(body: unknown, headers: Record<string, string> = content.headers) {
-  return app.inject({ method: "POST", url: "/xapi/statements", headers, payload: body as object });
+  return harness.app.inject({ method: "POST", url: "/xapi/statements", headers, payload: body as object });
 }
 
 const EXTENSION = "http://example.com/ext/notes";
@@ -100,7 +87,7 @@ describe.each(POISONS)("xAPI statements with %s", (_, bad, words) => {
   });
 
   it("refuses it in a PUT", async () => {
-    const response = await app.inject({
+    const response = await harness.app.inject({
       method: "PUT",
       url: "/xapi/statements?statementId=6690e6c9-3ef0-4ed3-8b37-7f3964730bee",
       headers: content.headers,
@@ -118,7 +105,7 @@ describe.each(POISONS)("xAPI statements with %s", (_, bad, words) => {
 describe("xAPI statements on the wire", () => {
   it("refuses JSON escapes of NUL and of a lone surrogate as sent by a client", async () => {
     const text = JSON.stringify(statement()).replace('"Ada"', '"Ada\\u0000\\ud800"');
-    const response = await app.inject({
+    const response = await harness.app.inject({
       method: "POST",
       url: "/xapi/statements",
       headers: { ...content.headers, "content-type": "application/json" },
@@ -136,7 +123,7 @@ describe("xAPI statements on the wire", () => {
     );
     expect(response.statusCode).toBe(200);
     const [row] = await queryRows<{ name: string }>(
-      database.db,
+      harness.database.db,
       sql`select payload->'actor'->>'name' as name from statements_raw`,
     );
     expect(row!.name).toBe("Ada 😀");
@@ -147,7 +134,7 @@ describe.each(POISONS)("the JSON API with %s", (_, bad, words) => {
   const ada = { name: "Ada", email: "ada@example.com", avatar: "ada_l", cohortId: "c1" };
 
   it("signup refuses it in a value and in a key with 400 invalid_text naming the field", async () => {
-    const value = await app.inject({
+    const value = await harness.app.inject({
       method: "POST",
       url: "/api/signup",
       payload: { ...ada, name: `Ada${bad}` },
@@ -158,7 +145,11 @@ describe.each(POISONS)("the JSON API with %s", (_, bad, words) => {
       details: [{ field: "name", message: expect.stringContaining(words) }],
     });
     expect(value.json().message).toContain("name");
-    const key = await app.inject({ method: "POST", url: "/api/signup", payload: { ...ada, [`x${bad}`]: 1 } });
+    const key = await harness.app.inject({
+      method: "POST",
+      url: "/api/signup",
+      payload: { ...ada, [`x${bad}`]: 1 },
+    });
     expect(key.statusCode).toBe(400);
     expect(key.json()).toMatchObject({
       error: "invalid_text",
@@ -175,10 +166,16 @@ describe.each(POISONS)("the JSON API with %s", (_, bad, words) => {
       lessonDate: "2026-05-01",
     };
     expect(
-      (await app.inject({ method: "POST", url: "/api/lessons", headers: adminHeaders, payload: lesson }))
-        .statusCode,
+      (
+        await harness.app.inject({
+          method: "POST",
+          url: "/api/lessons",
+          headers: adminHeaders,
+          payload: lesson,
+        })
+      ).statusCode,
     ).toBe(201);
-    const response = await app.inject({
+    const response = await harness.app.inject({
       method: "POST",
       url: "/api/lessons",
       headers: adminHeaders,
@@ -186,11 +183,13 @@ describe.each(POISONS)("the JSON API with %s", (_, bad, words) => {
     });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: "invalid_text", details: [{ field: "title" }] });
-    expect(await queryRows(database.db, sql`select title from lessons`)).toEqual([{ title: "Day 1" }]);
+    expect(await queryRows(harness.database.db, sql`select title from lessons`)).toEqual([
+      { title: "Day 1" },
+    ]);
   });
 
   it("the debug query API refuses it in a parameter", async () => {
-    const response = await app.inject({
+    const response = await harness.app.inject({
       method: "POST",
       url: "/api/debug/query",
       headers: adminHeaders,
@@ -204,7 +203,7 @@ describe.each(POISONS)("the JSON API with %s", (_, bad, words) => {
 describe("many bad fields", () => {
   it("names the first 20, however many there are", async () => {
     const body = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, "\u0000"]));
-    const response = await app.inject({ method: "POST", url: "/api/signup", payload: body });
+    const response = await harness.app.inject({ method: "POST", url: "/api/signup", payload: body });
     expect(response.statusCode).toBe(400);
     const { error, details } = response.json();
     expect(error).toBe("invalid_text");
@@ -220,7 +219,7 @@ describe("query strings and path parameters", () => {
     ["/ui/db-terminal?name=learner-flat-rows&run=1&p.avatar=a%00", 'query["p.avatar"]'],
     ["/api/reports/cohorts/c%00/completions", "params.cohortId"],
   ])("%s is refused with 400 invalid_text naming %s", async (url, field) => {
-    const response = await app.inject({ method: "GET", url, headers: adminHeaders });
+    const response = await harness.app.inject({ method: "GET", url, headers: adminHeaders });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({
       error: "invalid_text",
@@ -234,7 +233,7 @@ describe("admin forms", () => {
 
   it("the keys page refuses a credential name with a NUL, and creates no key", async () => {
     const before = await count("api_credentials");
-    const response = await app.inject({
+    const response = await harness.app.inject({
       method: "POST",
       url: "/ui/admin/keys",
       headers: { ...adminHeaders, "content-type": "application/x-www-form-urlencoded" },
@@ -246,7 +245,7 @@ describe("admin forms", () => {
   });
 
   it("the login form refuses a password with a NUL", async () => {
-    const response = await app.inject({
+    const response = await harness.app.inject({
       method: "POST",
       url: "/ui/login",
       headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -280,7 +279,7 @@ describe("HTTP Basic credentials", () => {
       ["admin\u0000", ADMIN_PASSWORD],
       ["admin", `${ADMIN_PASSWORD}\u0000`],
     ]) {
-      const response = await app.inject({
+      const response = await harness.app.inject({
         method: "GET",
         url: "/api/lessons",
         headers: { authorization: basic(user!, password!) },

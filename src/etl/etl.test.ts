@@ -7,7 +7,12 @@ import { sql } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../test/helpers/app.ts";
-import { createTestDatabase, type TestDatabase, truncateAll } from "../../test/helpers/db.ts";
+import {
+  createTestDatabase,
+  openTestDatabase,
+  type TestDatabase,
+  truncateAll,
+} from "../../test/helpers/db.ts";
 import { createTestRedis, type TestRedis, waitFor } from "../../test/helpers/redis.ts";
 import {
   COMPLETED,
@@ -16,9 +21,8 @@ import {
   statement,
   type TestCredential,
 } from "../../test/helpers/xapi.ts";
-import { openMemoryPglite, openPostgres, queryRows } from "../db/client.ts";
-import { migrate } from "../db/migrate.ts";
-import type { App } from "../http/app.ts";
+import type { App } from "../app.ts";
+import { openPostgres, queryRows } from "../db/client.ts";
 import { metrics } from "../metrics.ts";
 import { prepareStatement } from "../xapi/prepareStatement.ts";
 import { storeStatements } from "../xapi/storeStatements.ts";
@@ -314,9 +318,8 @@ describe("the incremental sweep", () => {
   });
 
   it("flattens on the embedded PGlite too", async () => {
-    const embedded = await openMemoryPglite();
+    const embedded = await openTestDatabase("pglite");
     try {
-      await migrate(embedded.db);
       const client = { credentialId: "", key: "k", name: "test", scopes: ["all"] };
       const prepared = [statement(), statement()].map((s) =>
         prepareStatement(s, { client, version: "1.0.3", stored: new Date(), publicBaseUrl: BASE_URL }),
@@ -325,7 +328,7 @@ describe("the incremental sweep", () => {
       expect((await runIncrementalEtl(embedded.db, context)).flattened).toBe(2);
       expect((await runIncrementalEtl(embedded.db, context)).flattened).toBe(0);
     } finally {
-      await embedded.close();
+      await embedded.drop();
     }
   });
 });

@@ -13,8 +13,8 @@ import { buildApp } from "../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../test/helpers/db.ts";
 import { createTestRedis, type TestRedis, waitFor } from "../../test/helpers/redis.ts";
 import { COMPLETED, createCredential, statement, type TestCredential } from "../../test/helpers/xapi.ts";
+import type { App } from "../app.ts";
 import { queryRows } from "../db/client.ts";
-import type { App } from "../http/app.ts";
 import { DEAD_STREAM, OWN_ORIGIN, STATEMENT_STREAM } from "./stream.ts";
 import { StreamConsumer } from "./streamConsumer.ts";
 

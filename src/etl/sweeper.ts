@@ -1,19 +1,27 @@
 /**
- * Runs the incremental sweep inside a process (embedded mode's in-process scheduler): on an interval (`INCREMENTAL_ETL_INTERVAL`), and
- * soon after ingestion when nudged (embedded and incremental mode: statements are flattened
+ * The sweep, and the one path every sweep takes (`sweepOnce`: a task_status record, the metrics,
+ * `runIncrementalEtl`), whoever starts it: the `incremental-etl` job of the scheduler, the
+ * in-process `Sweeper` of role `all`, `run-task incremental-etl` and the admin API's
+ * `POST /api/tasks/incremental-etl/run`, and the admin page's "Run a sweep now".
+ *
+ * The `Sweeper` runs it inside a process (role `all`): on an interval (`INCREMENTAL_ETL_INTERVAL`),
+ * and soon after ingestion when nudged (embedded and incremental mode: statements are flattened
  * within moments of being stored). Runs never overlap; nudges during a run coalesce into one
- * more run. Every run is recorded in task_status.
+ * more run.
  */
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import { logTaskStatus } from "../jobs/taskStatus.ts";
 import { metrics } from "../metrics.ts";
+import type { Runtime } from "../process/runtime.ts";
+import { flattenContext } from "./flattenContext.ts";
 import type { FlattenContext } from "./flattenStatement.ts";
 import { runIncrementalEtl, type SweepOptions, type SweepResult } from "./runIncrementalEtl.ts";
 
+/** The sweep's name: its job, its task (run-task, the admin API) and its task_status rows. */
 export const SWEEP_TASK = "incremental-etl";
 
-/** One recorded sweep: a task_status row from start to finish. */
+/** One recorded sweep: a task_status row from start to finish; `trigger` says who started it. */
 export async function sweepOnce(
   deps: { db: Db; log: Logger; context: FlattenContext },
   trigger: string,
@@ -115,4 +123,18 @@ export class Sweeper {
       }
     })();
   }
+}
+
+/** Role `all`'s in-process sweeper, started: the first sweep now, then every INCREMENTAL_ETL_INTERVAL. */
+export function startSweeper(runtime: Runtime): Sweeper {
+  const sweeper = new Sweeper(
+    {
+      db: runtime.database.db,
+      log: runtime.log.child({ task: SWEEP_TASK }),
+      context: flattenContext(runtime.config),
+    },
+    runtime.config.incrementalEtlIntervalMs,
+  );
+  sweeper.start();
+  return sweeper;
 }

@@ -2,17 +2,17 @@
  * Every background job, declared once: its retry policy, its schedule (for repeatable ones), and
  * a `perform()` that is idempotent and bounded. The runners (BullMQ with Redis, in-process
  * without) only dispatch by name, so a job that is not in this map cannot be queued (the
- * compiler checks the names and their data).
+ * compiler checks the names and their data). The scheduled jobs are also the tasks one can run
+ * now (`TASK_NAMES`): run-task, its help, the admin API and the scheduler role take them from here.
  */
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { runIncrementalEtl } from "../etl/runIncrementalEtl.ts";
+import { flattenContext } from "../etl/flattenContext.ts";
+import { SWEEP_TASK, sweepOnce } from "../etl/sweeper.ts";
 import type { EmailClient } from "../mail/emailClient.ts";
-import { metrics } from "../metrics.ts";
 import { hoursToPlan, lastPlannedHour, planReminders, staleNotifications } from "../reminders/plan.ts";
 import { sendReminder } from "../reminders/sendReminder.ts";
-import { flattenContext } from "../services/etl.ts";
 
 export interface JobContext {
   db: Db;
@@ -61,14 +61,33 @@ interface JobDefinition<Data> {
   /** First retry delay in ms; it doubles each retry. */
   backoffMs: number;
   schedule?: (config: Readonly<Config>) => Schedule;
+  /**
+   * The job writes its own task_status rows, so the runners' `runAttempt` writes none. Default
+   * false. Only the sweep does: it is recorded the same way however it was started (sweeper.ts).
+   */
+  recordsOwnRuns?: boolean;
   perform(context: JobContext, data: Data, attempt: Attempt): Promise<Record<string, unknown>>;
+}
+
+/**
+ * A scheduled job is also a task: `cohort-lrs run-task NAME` and `POST /api/tasks/NAME/run` run
+ * it now. `summary` is its line in `cohort-lrs --help`.
+ */
+interface TaskDefinition<Data> extends JobDefinition<Data> {
+  schedule: (config: Readonly<Config>) => Schedule;
+  summary: string;
 }
 
 function define<Data>(definition: JobDefinition<Data>): JobDefinition<Data> {
   return definition;
 }
 
+function defineTask<Data>(definition: TaskDefinition<Data>): TaskDefinition<Data> {
+  return definition;
+}
+
 export const DAILY_REMINDERS = "daily-reminders";
+export { SWEEP_TASK };
 
 /** One send job per notification: the job id makes queueing it twice a no-op. */
 const sendJob = (notificationId: string) => ({
@@ -77,15 +96,18 @@ const sendJob = (notificationId: string) => ({
 });
 
 export const JOBS = {
-  /** The incremental sweep (plan a.05b), every INCREMENTAL_ETL_INTERVAL. */
-  "incremental-etl": define<Record<string, never>>({
+  /** The incremental sweep (plan a.05b), every INCREMENTAL_ETL_INTERVAL: the one sweep path. */
+  [SWEEP_TASK]: defineTask<Record<string, never>>({
     attempts: 1,
     backoffMs: 0,
     schedule: (config) => ({ everyMs: config.incrementalEtlIntervalMs }),
+    summary: "flatten every stored statement that has no flat row yet",
+    recordsOwnRuns: true,
     async perform({ db, log, config }) {
-      const { failures, ...result } = await runIncrementalEtl(db, flattenContext(config), { log });
-      metrics.rowsFlattened.inc({ path: "sweep" }, result.flattened);
-      metrics.sweepRuns.inc({ outcome: failures.length ? "failed" : "succeeded" });
+      const { failures, ...result } = await sweepOnce(
+        { db, log, context: flattenContext(config) },
+        "schedule",
+      );
       return { ...result, ...(failures.length ? { failures: failures.slice(0, 20) } : {}) };
     },
   }),
@@ -95,10 +117,11 @@ export const JOBS = {
    * hour since the last one it planned (catching up after downtime of less than a day); `at`
    * plans that one instant only (run-task, admin action), without moving the catch-up mark.
    */
-  [DAILY_REMINDERS]: define<{ at?: string }>({
+  [DAILY_REMINDERS]: defineTask<{ at?: string }>({
     attempts: 3,
     backoffMs: 30_000,
     schedule: () => ({ cron: "0 * * * *" }),
+    summary: "plan (and send) the reminders due at --at (default: now)",
     async perform(context, data) {
       const { db, config } = context;
       const plan = { reminderHour: config.reminderHour, publicBaseUrl: config.publicBaseUrl };
@@ -171,4 +194,14 @@ export const JOB_NAMES = Object.keys(JOBS) as JobName[];
 
 export function isJobName(name: string): name is JobName {
   return name in JOBS;
+}
+
+/** The scheduled jobs, which are also the tasks one can run now (run-task, the admin API). */
+export type TaskName = {
+  [N in JobName]: (typeof JOBS)[N] extends { summary: string } ? N : never;
+}[JobName];
+export const TASK_NAMES = JOB_NAMES.filter((name): name is TaskName => "summary" in JOBS[name]);
+
+export function isTaskName(name: string): name is TaskName {
+  return (TASK_NAMES as string[]).includes(name);
 }

@@ -1,7 +1,8 @@
 /**
  * One attempt of a job, recorded in task_status from start to end (plan a.06: `log_task_status`):
  * `started`, then `succeeded` with what it did, `retrying` with the error when another attempt
- * follows, or `failed`. Both runners call this and act on its result; it does not throw.
+ * follows, or `failed` (except for a job that `recordsOwnRuns`: the sweep). Both runners call
+ * this and act on its result; it does not throw.
  */
 import { metrics } from "../metrics.ts";
 import {
@@ -31,11 +32,13 @@ export async function runAttempt<N extends JobName>(
   runId: string,
 ): Promise<AttemptResult> {
   const started = Date.now();
-  const log = (
+  const recorded = !JOBS[name].recordsOwnRuns;
+  const log = async (
     status: "started" | "succeeded" | "retrying" | "failed",
     detail: Record<string, unknown>,
     error?: string,
   ) =>
+    recorded &&
     logTaskStatus(context.db, name, status, detail, {
       runId,
       attempt: attempt.number,

@@ -5,10 +5,10 @@ import { ADMIN_PASSWORD, buildApp, SIGNING_SECRET, testConfig } from "../../test
 import { createTestDatabase, type TestDatabase } from "../../test/helpers/db.ts";
 import { createCredential, statement } from "../../test/helpers/xapi.ts";
 import { TEST_REDIS_URL } from "../../test/services.ts";
+import { createApp } from "../app.ts";
 import { openPostgres, queryRows } from "../db/client.ts";
 import { checkReadiness } from "../health/readiness.ts";
-import { createApp } from "../http/app.ts";
-import { startMetricsServer } from "../services/metricsServer.ts";
+import { startMetricsServer } from "../process/metricsServer.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {

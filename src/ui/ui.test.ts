@@ -1,14 +1,13 @@
-import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, adminHeaders, buildApp, SIGNING_SECRET } from "../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../test/helpers/db.ts";
 import { basic, createCredential, statement } from "../../test/helpers/xapi.ts";
+import type { App } from "../app.ts";
 import { createSession, SESSION_COOKIE, SESSION_TTL_MS } from "../auth/session.ts";
 import { createLesson } from "../commands/createLesson.ts";
 import { signUp } from "../commands/signUp.ts";
 import { queryRows } from "../db/client.ts";
-import type { App } from "../http/app.ts";
 
 let database: TestDatabase;
 let app: App;
@@ -565,86 +564,6 @@ describe("the DB terminal page", () => {
     });
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().error).toBe("unknown_query");
-  });
-});
-
-describe("debug API", () => {
-  it("serves the last statement (404 before any), raw JSON by id, recent completions, the reminder preview", async () => {
-    expect(
-      (await app.inject({ method: "GET", url: "/api/debug/last-statement", headers: adminHeaders }))
-        .statusCode,
-    ).toBe(404);
-    const content = await createCredential(database.db);
-    const [id] = (
-      await app.inject({
-        method: "POST",
-        url: "/xapi/statements",
-        headers: content.headers,
-        payload: statement(),
-      })
-    ).json() as string[];
-
-    const last = await app.inject({ method: "GET", url: "/api/debug/last-statement", headers: adminHeaders });
-    expect(last.json()).toMatchObject({
-      id,
-      stored: expect.any(String),
-      flattenedAt: null,
-      flattenLagMs: null,
-      statement: { id },
-    });
-
-    const raw = await app.inject({ method: "GET", url: `/api/debug/raw-json/${id}`, headers: adminHeaders });
-    expect(raw.json()).toMatchObject({
-      id,
-      statement: { id, verb: { id: "http://adlnet.gov/expapi/verbs/completed" } },
-    });
-    expect(
-      (await app.inject({ method: "GET", url: `/api/debug/raw-json/${randomUUID()}`, headers: adminHeaders }))
-        .statusCode,
-    ).toBe(404);
-    const malformed = await app.inject({
-      method: "GET",
-      url: "/api/debug/raw-json/12345",
-      headers: adminHeaders,
-    });
-    expect(malformed.statusCode).toBe(400);
-    expect(malformed.json().error).toBe("validation_error");
-
-    const recent = await app.inject({
-      method: "GET",
-      url: "/api/debug/recent-completions?limit=5",
-      headers: adminHeaders,
-    });
-    expect(recent.statusCode).toBe(200);
-    expect(recent.json()).toHaveProperty("items");
-
-    const preview = await app.inject({
-      method: "GET",
-      url: "/api/debug/reminder-preview?at=2026-03-02T18:00:00Z",
-      headers: adminHeaders,
-    });
-    expect(preview.json()).toMatchObject({
-      at: "2026-03-02T18:00:00.000Z",
-      reminderHour: 18,
-      zones: [],
-      reminders: [],
-    });
-    expect(
-      (await app.inject({ method: "GET", url: "/api/debug/reminder-preview?at=soon", headers: adminHeaders }))
-        .statusCode,
-    ).toBe(400);
-  });
-
-  it("documents each debug route's response in OpenAPI", async () => {
-    const doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json();
-    for (const path of [
-      "/api/debug/last-statement",
-      "/api/debug/recent-completions",
-      "/api/debug/raw-json/{id}",
-      "/api/debug/reminder-preview",
-    ]) {
-      expect(doc.paths[path]?.get?.responses?.["200"], path).toBeDefined();
-    }
   });
 });
 

@@ -1,30 +1,20 @@
 /** Statements stored before the query index existed are indexed once, then found by queries. */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "../../test/helpers/db.ts";
+import { DATABASE_KINDS, type OpenedDatabase, openTestDatabase } from "../../test/helpers/db.ts";
 import { statement } from "../../test/helpers/xapi.ts";
-import { type Database, openMemoryPglite, queryRows } from "../db/client.ts";
-import { migrate } from "../db/migrate.ts";
+import { queryRows } from "../db/client.ts";
 import { indexStoredStatements } from "./indexStoredStatements.ts";
 import { parseStatementQuery } from "./parseStatementQuery.ts";
 import { prepareStatement } from "./prepareStatement.ts";
 import { readStatements } from "./readStatements.ts";
 
-describe.each(["postgres", "pglite"] as const)("indexStoredStatements on %s", (backend) => {
-  let database: Database;
-  let drop: () => Promise<void>;
+describe.each(DATABASE_KINDS)("indexStoredStatements on %s", (backend) => {
+  let database: OpenedDatabase;
   beforeAll(async () => {
-    if (backend === "postgres") {
-      const test = await createTestDatabase();
-      database = test;
-      drop = () => test.drop();
-    } else {
-      database = await openMemoryPglite();
-      await migrate(database.db);
-      drop = () => database.close();
-    }
+    database = await openTestDatabase(backend);
   });
-  afterAll(() => drop());
+  afterAll(() => database.drop());
 
   it("indexes statements stored without keys, once, and queries then find them", async () => {
     const db = database.db;

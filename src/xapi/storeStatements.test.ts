@@ -10,16 +10,9 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase } from "../../test/helpers/db.ts";
+import { type OpenedDatabase, openTestDatabase } from "../../test/helpers/db.ts";
 import { statement } from "../../test/helpers/xapi.ts";
-import {
-  type Database,
-  isDatabaseUnavailable,
-  openMemoryPglite,
-  openPostgres,
-  queryRows,
-} from "../db/client.ts";
-import { migrate } from "../db/migrate.ts";
+import { type Database, isDatabaseUnavailable, openPostgres, queryRows } from "../db/client.ts";
 import { type PreparedStatement, prepareStatement } from "./prepareStatement.ts";
 import { StatementConflict, StatementStore, type StoreResult } from "./storeStatements.ts";
 import type { Statement } from "./validateStatement.ts";
@@ -35,16 +28,9 @@ function prepare(statements: Statement[]): PreparedStatement[] {
 /** Ten statements from one client. */
 const tenStatements = () => prepare(Array.from({ length: 10 }, () => statement({ id: randomUUID() })));
 
-const engines: [string, () => Promise<Database & { drop(): Promise<void> }>][] = [
-  ["PostgreSQL", () => createTestDatabase()],
-  [
-    "the embedded PGlite",
-    async () => {
-      const embedded = await openMemoryPglite();
-      await migrate(embedded.db);
-      return { ...embedded, drop: () => embedded.close() };
-    },
-  ],
+const engines: [string, () => Promise<OpenedDatabase>][] = [
+  ["PostgreSQL", () => openTestDatabase("postgres")],
+  ["the embedded PGlite", () => openTestDatabase("pglite")],
 ];
 
 describe.each(engines)("group commit on %s", (_, open) => {

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { queryRows } from "../../src/db/client.ts";
 import { CONSUMER_GROUP, STATEMENT_STREAM } from "../../src/etl/stream.ts";
 import { RESUME_BOUND_MS, StreamConsumer } from "../../src/etl/streamConsumer.ts";
-import { connectRedis } from "../../src/runtime.ts";
+import { connectRedis } from "../../src/process/runtime.ts";
 import { type Server, startServer } from "../helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { waitFor } from "../helpers/redis.ts";

@@ -1,5 +1,6 @@
 /** Runs the real `cohort-lrs` command as a child process. */
 import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../../bin/cohort-lrs.js", import.meta.url));
@@ -95,6 +96,18 @@ export function startServer(
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`cohort-lrs ${args.join(" ")} exited with ${code} before listening:\n${output}`));
+    });
+  });
+}
+
+/** A TCP port free on 127.0.0.1 now, for a listener the test cannot ask to pick its own (port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
 }

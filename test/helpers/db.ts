@@ -1,10 +1,14 @@
-/** A fresh PostgreSQL database per test file, cloned from the run's migrated template. */
+/**
+ * A fresh PostgreSQL database per test file, cloned from the run's migrated template, or a
+ * migrated in-memory PGlite: the two databases this service runs on.
+ */
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import pg from "pg";
 import { inject } from "vitest";
-import { type Database, openPostgres } from "../../src/db/client.ts";
-import { TEST_DATABASE_URL } from "../services.ts";
+import { type Database, openMemoryPglite, openPostgres } from "../../src/db/client.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { TEST_DATABASE_PREFIX, TEST_DATABASE_URL } from "../services.ts";
 
 export function databaseUrl(name: string): string {
   const url = new URL(TEST_DATABASE_URL);
@@ -31,7 +35,7 @@ export interface TestDatabase extends Database {
 
 /** A new, empty database (`migrated: false`) or a migrated clone of the template (default). */
 export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
-  const name = `cohort_lrs_test_${inject("testRunId")}_${randomBytes(4).toString("hex")}`;
+  const name = `${TEST_DATABASE_PREFIX}_${inject("testRunId")}_${randomBytes(4).toString("hex")}`;
   await adminQuery(
     options.migrated === false
       ? `create database ${name}`
@@ -48,6 +52,23 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
       await adminQuery(`drop database if exists ${name} with (force)`);
     },
   };
+}
+
+export const DATABASE_KINDS = ["postgres", "pglite"] as const;
+export type DatabaseKind = (typeof DATABASE_KINDS)[number];
+
+/** A database to test on, and `drop()`, which closes it and (PostgreSQL) drops it. */
+export type OpenedDatabase = Database & { drop(): Promise<void> };
+
+/**
+ * A migrated database of `kind`: a clone of the run's template on PostgreSQL, or a new in-memory
+ * PGlite (migrating one takes a few seconds: share it within a file).
+ */
+export async function openTestDatabase(kind: DatabaseKind): Promise<OpenedDatabase> {
+  if (kind === "postgres") return createTestDatabase();
+  const embedded = await openMemoryPglite();
+  await migrate(embedded.db);
+  return { ...embedded, drop: () => embedded.close() };
 }
 
 const TABLES = [

@@ -2,16 +2,14 @@
  * Helpers for the xAPI document resources' tests, which run on real PostgreSQL and on the
  * embedded PGlite alike: an app over either, a credential, and request builders.
  */
+
+import type { App } from "../../src/app.ts";
 import type { Database } from "../../src/db/client.ts";
-import { openMemoryPglite } from "../../src/db/client.ts";
-import { migrate } from "../../src/db/migrate.ts";
-import type { App } from "../../src/http/app.ts";
 import { buildApp } from "./app.ts";
-import { createTestDatabase } from "./db.ts";
+import { DATABASE_KINDS, type DatabaseKind, openTestDatabase } from "./db.ts";
 import { createCredential, type TestCredential } from "./xapi.ts";
 
-export const DATABASE_KINDS = ["postgres", "pglite"] as const;
-export type DatabaseKind = (typeof DATABASE_KINDS)[number];
+export { DATABASE_KINDS, type DatabaseKind };
 
 export interface DocumentsHarness {
   app: App;
@@ -25,17 +23,7 @@ export async function documentsHarness(
   kind: DatabaseKind,
   env: Record<string, string> = {},
 ): Promise<DocumentsHarness> {
-  let database: Database;
-  let drop: () => Promise<void>;
-  if (kind === "postgres") {
-    const testDatabase = await createTestDatabase();
-    database = testDatabase;
-    drop = () => testDatabase.drop();
-  } else {
-    database = await openMemoryPglite();
-    await migrate(database.db);
-    drop = () => database.close();
-  }
+  const database = await openTestDatabase(kind);
   const app = await buildApp(database, env);
   const credential = await createCredential(database.db, { name: "lesson content" });
   return {
@@ -44,7 +32,7 @@ export async function documentsHarness(
     credential,
     async close() {
       await app.close();
-      await drop();
+      await database.drop();
     },
   };
 }

@@ -3,15 +3,14 @@
  * embedded PGlite (in memory, migrated). Statement-resource tests run on both with `describe.each`.
  */
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { type Database, openMemoryPglite } from "../../src/db/client.ts";
-import { migrate } from "../../src/db/migrate.ts";
-import type { App } from "../../src/http/app.ts";
+import type { App } from "../../src/app.ts";
+import type { Database } from "../../src/db/client.ts";
 import { buildApp } from "./app.ts";
-import { createTestDatabase, truncateAll } from "./db.ts";
+import { DATABASE_KINDS, type DatabaseKind, openTestDatabase, truncateAll } from "./db.ts";
 import { createCredential, type TestCredential } from "./xapi.ts";
 
-export const BACKENDS = ["postgres", "pglite"] as const;
-export type Backend = (typeof BACKENDS)[number];
+export const BACKENDS = DATABASE_KINDS;
+export type Backend = DatabaseKind;
 
 export interface XapiBackend {
   database: Database;
@@ -25,16 +24,9 @@ export function useXapiBackend(backend: Backend, env: Record<string, string> = {
   const state = {} as XapiBackend;
   let drop: () => Promise<void>;
   beforeAll(async () => {
-    if (backend === "postgres") {
-      const database = await createTestDatabase();
-      state.database = database;
-      drop = () => database.drop();
-    } else {
-      const database = await openMemoryPglite();
-      await migrate(database.db);
-      state.database = database;
-      drop = () => database.close();
-    }
+    const database = await openTestDatabase(backend);
+    state.database = database;
+    drop = () => database.drop();
     state.app = await buildApp(state.database, { PUBLIC_BASE_URL: "https://lrs.example.com", ...env });
   });
   afterAll(async () => {

@@ -2,10 +2,10 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, adminHeaders, buildApp } from "../../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../../test/helpers/db.ts";
+import type { App } from "../../app.ts";
 import { createLesson } from "../../commands/createLesson.ts";
 import { signUp } from "../../commands/signUp.ts";
 import { queryRows } from "../../db/client.ts";
-import type { App } from "../../http/app.ts";
 import { logTaskStatus } from "../../jobs/taskStatus.ts";
 
 let database: TestDatabase;

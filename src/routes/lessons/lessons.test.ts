@@ -1,20 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ADMIN_PASSWORD, adminHeaders, buildApp } from "../../../test/helpers/app.ts";
-import { createTestDatabase, type TestDatabase, truncateAll } from "../../../test/helpers/db.ts";
-import type { App } from "../../http/app.ts";
+import { describe, expect, it } from "vitest";
+import { ADMIN_PASSWORD, adminHeaders, useTestApp } from "../../../test/helpers/app.ts";
 
-let database: TestDatabase;
-let app: App;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildApp(database);
-});
-afterAll(async () => {
-  await app.close();
-  await database.drop();
-});
-beforeEach(() => truncateAll(database));
+const harness = useTestApp();
 
 const day1 = {
   cohortId: "2026-spring",
@@ -25,7 +12,7 @@ const day1 = {
 };
 
 function postLesson(body: unknown, headers: Record<string, string> = adminHeaders) {
-  return app.inject({ method: "POST", url: "/api/lessons", headers, payload: body as object });
+  return harness.app.inject({ method: "POST", url: "/api/lessons", headers, payload: body as object });
 }
 
 describe("admin authentication", () => {
@@ -44,7 +31,7 @@ describe("admin authentication", () => {
     expect(response.statusCode).toBe(401);
     expect(response.headers["www-authenticate"]).toMatch(/^Basic realm="cohort-lrs admin"/);
     expect(response.json()).toMatchObject({ error: "unauthorized" });
-    const list = await app.inject({ method: "GET", url: "/api/lessons", headers: adminHeaders });
+    const list = await harness.app.inject({ method: "GET", url: "/api/lessons", headers: adminHeaders });
     expect(list.json().total).toBe(0);
   });
 
@@ -54,7 +41,7 @@ describe("admin authentication", () => {
   });
 
   it("rejects an unauthenticated request before reading its body", async () => {
-    const response = await app.inject({
+    const response = await harness.app.inject({
       method: "POST",
       url: "/api/lessons",
       headers: { "content-type": "application/json" },
@@ -114,11 +101,11 @@ describe("GET /api/lessons", () => {
     await postLesson(day1);
     await postLesson({ ...day1, cohortId: "2026-autumn" });
 
-    const all = await app.inject({ method: "GET", url: "/api/lessons", headers: adminHeaders });
+    const all = await harness.app.inject({ method: "GET", url: "/api/lessons", headers: adminHeaders });
     expect(all.statusCode).toBe(200);
     expect(all.json().total).toBe(3);
 
-    const spring = await app.inject({
+    const spring = await harness.app.inject({
       method: "GET",
       url: "/api/lessons?cohortId=2026-spring",
       headers: adminHeaders,
@@ -128,14 +115,14 @@ describe("GET /api/lessons", () => {
       "Day 2",
     ]);
 
-    const page = await app.inject({
+    const page = await harness.app.inject({
       method: "GET",
       url: "/api/lessons?cohortId=2026-spring&limit=1&offset=1",
       headers: adminHeaders,
     });
     expect(page.json()).toMatchObject({ total: 2, limit: 1, offset: 1, items: [{ title: "Day 2" }] });
 
-    const oneDay = await app.inject({
+    const oneDay = await harness.app.inject({
       method: "GET",
       url: "/api/lessons?lessonDate=2026-03-03",
       headers: adminHeaders,
@@ -146,7 +133,7 @@ describe("GET /api/lessons", () => {
   it.each(["limit=0", "limit=5000", "offset=-1", "lessonDate=soon", "cohortId=a%20b", "color=red"])(
     "rejects the query %s with 400",
     async (query) => {
-      const response = await app.inject({
+      const response = await harness.app.inject({
         method: "GET",
         url: `/api/lessons?${query}`,
         headers: adminHeaders,
@@ -159,12 +146,12 @@ describe("GET /api/lessons", () => {
 
 describe("GET /api/users", () => {
   it("requires admin", async () => {
-    expect((await app.inject({ method: "GET", url: "/api/users" })).statusCode).toBe(401);
+    expect((await harness.app.inject({ method: "GET", url: "/api/users" })).statusCode).toBe(401);
   });
 
   it("lists the learners of a cohort with their reminder setting", async () => {
     const signup = (avatar: string, cohortId: string) =>
-      app.inject({
+      harness.app.inject({
         method: "POST",
         url: "/api/signup",
         payload: { name: avatar, email: `${avatar}@example.com`, avatar, cohortId },
@@ -172,7 +159,7 @@ describe("GET /api/users", () => {
     await signup("ada", "2026-spring");
     await signup("grace", "2026-spring");
     await signup("alan", "2026-autumn");
-    const response = await app.inject({
+    const response = await harness.app.inject({
       method: "GET",
       url: "/api/users?cohortId=2026-spring",
       headers: adminHeaders,

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminHeaders, buildApp } from "../../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/helpers/db.ts";
 import { recordStatements, statement } from "../../../test/helpers/xapi.ts";
+import type { App } from "../../app.ts";
 import { createLesson } from "../../commands/createLesson.ts";
 import { signUp } from "../../commands/signUp.ts";
 import type { Lesson, User } from "../../db/schema.ts";
-import type { App } from "../../http/app.ts";
 import {
   type CompletionRow,
   getCohortCompletions,

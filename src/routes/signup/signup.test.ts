@@ -1,31 +1,21 @@
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { buildApp } from "../../../test/helpers/app.ts";
-import { createTestDatabase, type TestDatabase, truncateAll } from "../../../test/helpers/db.ts";
+import { describe, expect, it } from "vitest";
+import { buildApp, useTestApp } from "../../../test/helpers/app.ts";
 import { queryRows } from "../../db/client.ts";
-import type { App } from "../../http/app.ts";
 
-let database: TestDatabase;
-let app: App;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildApp(database);
-});
-afterAll(async () => {
-  await app.close();
-  await database.drop();
-});
-beforeEach(() => truncateAll(database));
+const harness = useTestApp();
 
 const ada = { name: "Ada Lovelace", email: "Ada@Example.com", avatar: "ada_l", cohortId: "2026-spring" };
 
 function signup(body: unknown) {
-  return app.inject({ method: "POST", url: "/api/signup", payload: body as object });
+  return harness.app.inject({ method: "POST", url: "/api/signup", payload: body as object });
 }
 
 async function userCount(): Promise<number> {
-  const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from users`);
+  const [row] = await queryRows<{ n: number }>(
+    harness.database.db,
+    sql`select count(*)::int as n from users`,
+  );
   return row!.n;
 }
 
@@ -45,7 +35,10 @@ describe("POST /api/signup", () => {
     });
     expect(Number.isNaN(Date.parse(user.createdAt))).toBe(false);
     expect(user).not.toHaveProperty("remindersEnabled");
-    const rows = await queryRows(database.db, sql`select email, timezone, reminders_enabled from users`);
+    const rows = await queryRows(
+      harness.database.db,
+      sql`select email, timezone, reminders_enabled from users`,
+    );
     expect(rows).toEqual([{ email: "ada@example.com", timezone: "Europe/Berlin", reminders_enabled: true }]);
   });
 
@@ -96,7 +89,7 @@ describe("POST /api/signup", () => {
       error: "avatar_taken",
       message: expect.stringContaining("ada_l"),
     });
-    const rows = await queryRows(database.db, sql`select name from users`);
+    const rows = await queryRows(harness.database.db, sql`select name from users`);
     expect(rows).toEqual([{ name: "Ada Lovelace" }]);
   });
 
@@ -117,7 +110,7 @@ describe("POST /api/signup", () => {
   });
 
   it("answers 400 invalid_json for malformed JSON", async () => {
-    const response = await app.inject({
+    const response = await harness.app.inject({
       method: "POST",
       url: "/api/signup",
       headers: { "content-type": "application/json" },
@@ -128,7 +121,7 @@ describe("POST /api/signup", () => {
   });
 
   it("answers 415 for a body that is not JSON", async () => {
-    const response = await app.inject({
+    const response = await harness.app.inject({
       method: "POST",
       url: "/api/signup",
       headers: { "content-type": "text/plain" },
@@ -139,7 +132,7 @@ describe("POST /api/signup", () => {
   });
 
   it("answers 413 for a body over the limit, without a stack trace", async () => {
-    const small = await buildApp(database, { BODY_LIMIT: "2kb" });
+    const small = await buildApp(harness.database, { BODY_LIMIT: "2kb" });
     const response = await small.inject({
       method: "POST",
       url: "/api/signup",
@@ -155,7 +148,7 @@ describe("POST /api/signup", () => {
   });
 
   it("rate-limits signups per client IP with 429 rate_limited", async () => {
-    const limited = await buildApp(database, { SIGNUP_RATE_LIMIT: "3/minute" });
+    const limited = await buildApp(harness.database, { SIGNUP_RATE_LIMIT: "3/minute" });
     const fromOneIp = (i: number, ip: string) =>
       limited.inject({
         method: "POST",
@@ -177,7 +170,7 @@ describe("POST /api/signup", () => {
 
 describe("unknown routes", () => {
   it("answer 404 JSON", async () => {
-    const response = await app.inject({ method: "GET", url: "/api/nothing-here?x=1" });
+    const response = await harness.app.inject({ method: "GET", url: "/api/nothing-here?x=1" });
     expect(response.statusCode).toBe(404);
     expect(response.json()).toMatchObject({ error: "not_found", message: "no route GET /api/nothing-here" });
   });

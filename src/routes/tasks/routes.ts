@@ -6,8 +6,10 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { AppError } from "../../errors.ts";
 import { errorResponses } from "../../http/schemas.ts";
+import { TASK_NAMES, type TaskName } from "../../jobs/definitions.ts";
 
-export const TaskNameParam = Type.Union([Type.Literal("incremental-etl"), Type.Literal("daily-reminders")]);
+/** One of the tasks of the job map (`TASK_NAMES`). */
+export const TaskNameParam = Type.Unsafe<TaskName>(Type.Union(TASK_NAMES.map((name) => Type.Literal(name))));
 
 export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(

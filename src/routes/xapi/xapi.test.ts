@@ -4,9 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../../test/helpers/db.ts";
 import { basic, createCredential, statement, type TestCredential } from "../../../test/helpers/xapi.ts";
+import type { App } from "../../app.ts";
 import { ensureBootstrapCredential } from "../../auth/bootstrap.ts";
 import { queryRows } from "../../db/client.ts";
-import type { App } from "../../http/app.ts";
 
 let database: TestDatabase;
 let app: App;

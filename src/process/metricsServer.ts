@@ -6,8 +6,9 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Readiness } from "../health/readiness.ts";
+import { checkReadiness, type Readiness } from "../health/readiness.ts";
 import { registry } from "../metrics.ts";
+import type { Runtime } from "./runtime.ts";
 
 export async function startMetricsServer(
   port: number,
@@ -49,4 +50,22 @@ export async function startMetricsServer(
     url: `http://${host}:${address.port}/metrics`,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * The role's METRICS_PORT listener, when METRICS_PORT is set (no auth: a private network): GET
+ * /metrics, and GET /health/ready for what the role needs (`redisRequired`: it cannot work
+ * without Redis). Returns what stops it, for the role's shutdown list.
+ */
+export async function startRoleMetrics(
+  runtime: Runtime,
+  redisRequired: boolean,
+): Promise<(() => Promise<void>)[]> {
+  const { config } = runtime;
+  if (!config.metricsPort) return [];
+  const server = await startMetricsServer(config.metricsPort, config.host, () =>
+    checkReadiness({ database: runtime.database, redis: runtime.redis, redisRequired }),
+  );
+  process.stdout.write(`cohort-lrs: metrics at ${server.url}\n`);
+  return [server.stop];
 }

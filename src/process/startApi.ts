@@ -1,7 +1,7 @@
 /** Role `api` (and the HTTP part of `all`): the HTTP service, listening. */
 import type { AddressInfo } from "node:net";
-import { type AppDeps, createApp } from "../http/app.ts";
-import type { Runtime } from "../runtime.ts";
+import { type AppDeps, createApp } from "../app.ts";
+import type { Runtime } from "./runtime.ts";
 
 export interface RunningApi {
   /** The base URL it listens on, e.g. http://127.0.0.1:8080. */

@@ -6,7 +6,9 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ADMIN_PASSWORD_FILE } from "../auth/bootstrap.ts";
-import type { TaskName, TaskReport, TaskRequest } from "./jobs.ts";
+import type { TaskName } from "../jobs/definitions.ts";
+import type { TaskReport, TaskRequest } from "../jobs/runTaskNow.ts";
+import type { Runtime } from "./runtime.ts";
 
 const SERVER_FILE = "server.json";
 
@@ -14,6 +16,13 @@ export function writeServerFile(dataDir: string, url: string): { remove(): void 
   const file = path.join(dataDir, SERVER_FILE);
   writeFileSync(file, `${JSON.stringify({ url, pid: process.pid })}\n`, { mode: 0o600 });
   return { remove: () => rmSync(file, { force: true }) };
+}
+
+/** Records where a server on the embedded database listens; on PostgreSQL there is nothing to record. */
+export function recordServer(runtime: Runtime, url: string): { remove(): void } {
+  return runtime.database.kind === "pglite"
+    ? writeServerFile(runtime.config.dataDir, url)
+    : { remove: () => {} };
 }
 
 export async function runTaskOnServer(

@@ -1,19 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../test/helpers/app.ts";
-import { createTestDatabase, type TestDatabase } from "../../test/helpers/db.ts";
-import type { App } from "./app.ts";
+import { describe, expect, it } from "vitest";
+import { useTestApp } from "../test/helpers/app.ts";
 
-let database: TestDatabase;
-let app: App;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildApp(database);
-});
-afterAll(async () => {
-  await app.close();
-  await database.drop();
-});
+const harness = useTestApp({}, { truncate: false });
 
 /** The routes this API promises, with who may call them. */
 const EXPECTED = [
@@ -28,16 +16,18 @@ const EXPECTED = [
 describe("the route table", () => {
   it("classifies every route", () => {
     for (const [method, url, auth] of EXPECTED) {
-      expect(app.routeTable).toContainEqual({ method, url, auth });
+      expect(harness.app.routeTable).toContainEqual({ method, url, auth });
     }
-    expect(app.routeTable.every((route) => ["public", "admin", "xapi"].includes(route.auth))).toBe(true);
+    expect(harness.app.routeTable.every((route) => ["public", "admin", "xapi"].includes(route.auth))).toBe(
+      true,
+    );
     // That no admin route answers without authentication is proven in src/ui/ui.test.ts.
   });
 });
 
 describe("OpenAPI", () => {
   it("/openapi.json documents every API route with its shapes and auth", async () => {
-    const response = await app.inject({ method: "GET", url: "/openapi.json" });
+    const response = await harness.app.inject({ method: "GET", url: "/openapi.json" });
     expect(response.statusCode).toBe(200);
     const doc = response.json();
     expect(doc.openapi).toMatch(/^3\./);
@@ -61,14 +51,14 @@ describe("OpenAPI", () => {
   });
 
   it("/docs serves Swagger UI", async () => {
-    const response = await app.inject({ method: "GET", url: "/docs/" });
+    const response = await harness.app.inject({ method: "GET", url: "/docs/" });
     expect(response.statusCode).toBe(200);
     expect(response.headers["content-type"]).toMatch(/text\/html/);
     expect(response.body).toContain("swagger");
   });
 
   it("sets security headers", async () => {
-    const response = await app.inject({ method: "GET", url: "/health" });
+    const response = await harness.app.inject({ method: "GET", url: "/health" });
     expect(response.headers["x-content-type-options"]).toBe("nosniff");
     expect(response.headers["content-security-policy"]).toContain("default-src 'self'");
   });
@@ -76,9 +66,13 @@ describe("OpenAPI", () => {
 
 describe("request ids", () => {
   it("echoes a sane X-Request-Id and replaces an unsafe one", async () => {
-    const sane = await app.inject({ method: "GET", url: "/health", headers: { "x-request-id": "abc-123" } });
+    const sane = await harness.app.inject({
+      method: "GET",
+      url: "/health",
+      headers: { "x-request-id": "abc-123" },
+    });
     expect(sane.headers["x-request-id"]).toBe("abc-123");
-    const unsafe = await app.inject({
+    const unsafe = await harness.app.inject({
       method: "GET",
       url: "/health",
       headers: { "x-request-id": "a b\u0000c" },

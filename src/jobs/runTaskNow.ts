@@ -1,55 +1,18 @@
 /**
- * The job runner of a process, and running one task now (run-task, the admin action).
+ * Running one task now: `cohort-lrs run-task NAME` and `POST /api/tasks/NAME/run` (the admin
+ * action). The sweep takes its one path (`sweepOnce`); the reminder tick runs as its job does.
  */
 import { randomUUID } from "node:crypto";
+import { flattenContext } from "../etl/flattenContext.ts";
 import { countUnflattened } from "../etl/runIncrementalEtl.ts";
 import { sweepOnce } from "../etl/sweeper.ts";
-import { BullMqRunner } from "../jobs/bullmqRunner.ts";
-import { DAILY_REMINDERS, type JobContext, type JobName, type JobServices } from "../jobs/definitions.ts";
-import { InProcessRunner } from "../jobs/inProcessRunner.ts";
-import { runAttempt } from "../jobs/runAttempt.ts";
-import type { JobRunner } from "../jobs/runner.ts";
+import type { Runtime } from "../process/runtime.ts";
 import { reminderPreview } from "../reminders/plan.ts";
-import type { Runtime } from "../runtime.ts";
-import { flattenContext } from "./etl.ts";
-
-export interface RunnerOptions {
-  scheduled: JobName[];
-  /** Work the queue in this process. Default true. */
-  work?: boolean;
-  /** BullMQ key prefix (tests). */
-  prefix?: string;
-  backoffScale?: number;
-}
-
-export function jobContext(runtime: Runtime): JobServices {
-  return {
-    db: runtime.database.db,
-    log: runtime.log.child({ component: "jobs" }),
-    config: runtime.config,
-    email: runtime.email,
-    signingSecret: runtime.signingSecret,
-  };
-}
-
-/** BullMQ when Redis is configured (schedules shared by every replica), in-process otherwise. */
-export function createRunner(runtime: Runtime, options: RunnerOptions): JobRunner {
-  const context = jobContext(runtime);
-  return runtime.redis
-    ? new BullMqRunner(context, runtime.redis, {
-        scheduled: options.scheduled,
-        work: options.work ?? true,
-        ...(options.prefix ? { prefix: options.prefix } : {}),
-        ...(options.backoffScale ? { backoffScale: options.backoffScale } : {}),
-      })
-    : new InProcessRunner(context, {
-        scheduled: options.scheduled,
-        ...(options.backoffScale ? { backoffScale: options.backoffScale } : {}),
-      });
-}
-
-export const TASKS = ["incremental-etl", "daily-reminders"] as const;
-export type TaskName = (typeof TASKS)[number];
+import { jobContext } from "./createRunner.ts";
+import { DAILY_REMINDERS, type JobContext, SWEEP_TASK, type TaskName } from "./definitions.ts";
+import { InProcessRunner } from "./inProcessRunner.ts";
+import { runAttempt } from "./runAttempt.ts";
+import type { JobRunner } from "./runner.ts";
 
 export interface TaskRequest {
   /** daily-reminders: plan this instant (default now). */
@@ -78,7 +41,7 @@ export async function runTaskNow(
   onProgress?: Parameters<typeof sweepOnce>[2],
 ): Promise<TaskReport> {
   const db = runtime.database.db;
-  if (name === "incremental-etl") {
+  if (name === SWEEP_TASK) {
     const backlog = await countUnflattened(db);
     const result = await sweepOnce(
       { db, log: runtime.log, context: flattenContext(runtime.config) },
@@ -90,8 +53,8 @@ export async function runTaskNow(
       ok: result.failed === 0,
       detail: { ...result },
       lines: [
-        `incremental-etl: ${backlog.toLocaleString("en-US")} statement(s) to flatten`,
-        `incremental-etl: flattened ${result.flattened} statement(s) in ${result.elapsedMs} ms` +
+        `${name}: ${backlog.toLocaleString("en-US")} statement(s) to flatten`,
+        `${name}: flattened ${result.flattened} statement(s) in ${result.elapsedMs} ms` +
           `${result.failed ? `; ${result.failed} could not be flattened (see task_status)` : ""}` +
           `${result.voidsReconciled ? `; ${result.voidsReconciled} void(s) reconciled` : ""}`,
         ...result.failures.slice(0, 10).map((failure) => `  ${failure.statementId}: ${failure.error}`),
@@ -108,7 +71,7 @@ export async function runTaskNow(
       ok: true,
       detail: preview as unknown as Record<string, unknown>,
       lines: [
-        `daily-reminders at ${preview.at} (dry run: nothing sent): REMINDER_HOUR ${preview.reminderHour} in ${preview.zones.length} time zone(s)` +
+        `${name} at ${preview.at} (dry run: nothing sent): REMINDER_HOUR ${preview.reminderHour} in ${preview.zones.length} time zone(s)` +
           `${preview.zones.length ? ` (${preview.zones.map((z) => `${z.timezone} ${z.localDate} ${z.localTime}`).join(", ")})` : ""}`,
         `${preview.reminders.length} reminder(s) would be sent:`,
         ...preview.reminders.map(
@@ -136,12 +99,12 @@ export async function runTaskNow(
       task: name,
       ok: false,
       detail: { error: result.error },
-      lines: [`daily-reminders failed: ${result.error}`],
+      lines: [`${name} failed: ${result.error}`],
     };
   }
   const detail = result.detail;
   const lines = [
-    `daily-reminders at ${at.toISOString()}: ${detail.learnersDue} reminder(s) due, ${detail.notificationsCreated} new notification(s)`,
+    `${name} at ${at.toISOString()}: ${detail.learnersDue} reminder(s) due, ${detail.notificationsCreated} new notification(s)`,
   ];
   if (runner instanceof InProcessRunner) {
     const before = runner.outcomes("send-reminder");

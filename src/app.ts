@@ -13,37 +13,38 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { ADMIN_FAILURE_LIMITS, FailureLimiter } from "../auth/failureLimiter.ts";
-import { SessionStore } from "../auth/session.ts";
-import type { Config } from "../config.ts";
-import type { Database } from "../db/client.ts";
-import { AppError } from "../errors.ts";
-import { loggerOptions } from "../logger.ts";
-import { type EmailClient, emailClientFor } from "../mail/emailClient.ts";
-import { metrics, registerStreamGauges, registry } from "../metrics.ts";
-import { progressRoutes } from "../routes/debug/progress.ts";
-import { debugQueryRoutes } from "../routes/debug/query.ts";
-import { debugRoutes } from "../routes/debug/routes.ts";
-import { healthRoutes } from "../routes/health.ts";
-import { lessonRoutes } from "../routes/lessons/routes.ts";
-import { reportRoutes } from "../routes/reports/routes.ts";
-import { signupRoutes } from "../routes/signup/routes.ts";
-import { taskRoutes } from "../routes/tasks/routes.ts";
-import { unsubscribeRoutes } from "../routes/unsubscribe/routes.ts";
-import { userRoutes } from "../routes/users/routes.ts";
-import { agentsAndActivitiesRoutes } from "../routes/xapi/agentsAndActivities.ts";
-import { rewriteAlternateMethod } from "../routes/xapi/alternateRequest.ts";
-import { documentRoutes } from "../routes/xapi/documents.ts";
-import { installXapiProtocol } from "../routes/xapi/protocol.ts";
-import { xapiRoutes } from "../routes/xapi/routes.ts";
-import type { TaskName, TaskReport, TaskRequest } from "../services/jobs.ts";
-import { uiRoutes } from "../ui/routes.ts";
-import { CredentialVerifier } from "../xapi/credentials.ts";
-import { installErrorHandlers } from "./errorHandler.ts";
-import { type AuthClass, adminGuard, classifyRoute, securitySchemes, xapiGuard } from "./routeAuth.ts";
-import { rejectUnstorableInput } from "./storableInput.ts";
-import { installTransportSecurity } from "./transportSecurity.ts";
-import { formatSchemaErrors, validatorCompiler } from "./validation.ts";
+import { ADMIN_FAILURE_LIMITS, FailureLimiter } from "./auth/failureLimiter.ts";
+import { SessionStore } from "./auth/session.ts";
+import type { Config } from "./config.ts";
+import type { Database } from "./db/client.ts";
+import { AppError } from "./errors.ts";
+import { installErrorHandlers } from "./http/errorHandler.ts";
+import { type AuthClass, adminGuard, classifyRoute, securitySchemes, xapiGuard } from "./http/routeAuth.ts";
+import { rejectUnstorableInput } from "./http/storableInput.ts";
+import { installTransportSecurity } from "./http/transportSecurity.ts";
+import { formatSchemaErrors, validatorCompiler } from "./http/validation.ts";
+import type { TaskName } from "./jobs/definitions.ts";
+import type { TaskReport, TaskRequest } from "./jobs/runTaskNow.ts";
+import { loggerOptions } from "./logger.ts";
+import { type EmailClient, emailClientFor } from "./mail/emailClient.ts";
+import { metrics, registerStreamGauges, registry } from "./metrics.ts";
+import { progressRoutes } from "./routes/debug/progress.ts";
+import { debugQueryRoutes } from "./routes/debug/query.ts";
+import { debugRoutes } from "./routes/debug/routes.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { lessonRoutes } from "./routes/lessons/routes.ts";
+import { reportRoutes } from "./routes/reports/routes.ts";
+import { signupRoutes } from "./routes/signup/routes.ts";
+import { taskRoutes } from "./routes/tasks/routes.ts";
+import { unsubscribeRoutes } from "./routes/unsubscribe/routes.ts";
+import { userRoutes } from "./routes/users/routes.ts";
+import { agentsAndActivitiesRoutes } from "./routes/xapi/agentsAndActivities.ts";
+import { rewriteAlternateMethod } from "./routes/xapi/alternateRequest.ts";
+import { documentRoutes } from "./routes/xapi/documents.ts";
+import { installXapiProtocol } from "./routes/xapi/protocol.ts";
+import { xapiRoutes } from "./routes/xapi/routes.ts";
+import { uiRoutes } from "./ui/routes.ts";
+import { CredentialVerifier } from "./xapi/credentials.ts";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -95,6 +96,9 @@ export interface RouteEntry {
   url: string;
   auth: AuthClass;
 }
+
+/** Where the rate limits' shared counters live in Redis. */
+export const RATE_LIMIT_NAMESPACE = "cohort-lrs:rate-limit:";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -192,7 +196,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   installTransportSecurity(app, config);
   await app.register(rateLimit, {
     global: false,
-    ...(deps.redis ? { redis: deps.redis, nameSpace: "cohort-lrs:rate-limit:" } : {}),
+    ...(deps.redis ? { redis: deps.redis, nameSpace: RATE_LIMIT_NAMESPACE } : {}),
     // While Redis (the shared counters) is down, requests go through uncounted rather than 500:
     // an api stays useful through a Redis outage (health/readiness.ts).
     skipOnError: true,

@@ -9,14 +9,14 @@ import {
   type BootstrapCredential,
   ensureAdminPassword,
   ensureBootstrapCredential,
-} from "./auth/bootstrap.ts";
-import { ensureSigningSecret } from "./auth/signing.ts";
-import type { Config } from "./config.ts";
-import { type Database, openDatabase } from "./db/client.ts";
-import { migrate, SchemaError, schemaState } from "./db/migrate.ts";
-import { createLogger } from "./logger.ts";
-import { type EmailClient, emailClientFor } from "./mail/emailClient.ts";
-import { indexStoredStatements } from "./xapi/indexStoredStatements.ts";
+} from "../auth/bootstrap.ts";
+import { ensureSigningSecret } from "../auth/signing.ts";
+import type { Config } from "../config.ts";
+import { type Database, openDatabase } from "../db/client.ts";
+import { migrate, SchemaError, schemaState } from "../db/migrate.ts";
+import { createLogger } from "../logger.ts";
+import { type EmailClient, emailClientFor } from "../mail/emailClient.ts";
+import { indexStoredStatements } from "../xapi/indexStoredStatements.ts";
 
 export interface Runtime {
   config: Readonly<Config>;

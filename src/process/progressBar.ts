@@ -1,4 +1,4 @@
-/** The progress display of `cohort-lrs run-task incremental-etl`. */
+/** The progress display of `cohort-lrs run-task incremental-etl`: a bar on a terminal, lines otherwise. */
 
 /** `[#####-----]  45%  12,345/27,000 rows  8,100 rows/s` */
 export function progressLine(done: number, total: number, elapsedMs: number, width = 30): string {

@@ -3,7 +3,7 @@
  * listens and where its secrets are. A generated xAPI secret is printed here once, the one time
  * it is created, and never logged.
  */
-import type { Runtime } from "../runtime.ts";
+import type { Runtime } from "./runtime.ts";
 
 export function startBanner(role: string, url: string, runtime: Runtime): string {
   const { config, database, adminPassword, bootstrapCredential: xapi } = runtime;
