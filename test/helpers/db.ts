@@ -52,6 +52,7 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
 
 const TABLES = [
   "xapi_documents",
+  "xapi_attachments",
   "statements_flat",
   "statement_index",
   "statements_raw",
