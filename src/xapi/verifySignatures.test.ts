@@ -46,6 +46,14 @@ describe("Data 2.6 signatures", () => {
     expect(() => verifySignature(jws(statement, privateKey), stored, "s")).not.toThrow();
   });
 
+  it("compares result.duration to 0.01 s only (2.0.0 Data 4.2.7)", () => {
+    const short = { ...statement, result: { duration: "P1DT12H36M0.12S" } } as Statement;
+    const full = { ...statement, result: { duration: "P1DT12H36M0.1237S" } } as Statement;
+    expect(() => verifySignature(jws(short, privateKey), full, "s")).not.toThrow();
+    const other = { ...statement, result: { duration: "P1DT12H36M0.13S" } } as Statement;
+    expect(problem(jws(short, privateKey), other)).toMatch(/differs from the statement/);
+  });
+
   it("refuses another algorithm, naming it", () => {
     expect(problem(jws(statement, privateKey, { alg: "HS256" }))).toMatch(
       /statement\.attachments\[0\] uses the JWS algorithm "HS256"; use RS256, RS384 or RS512/,
