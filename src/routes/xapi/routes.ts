@@ -129,7 +129,9 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           "Answers 200 with the ids, in order, once every statement is committed. One invalid statement rejects " +
           "the whole request (400 `invalid_statement`, naming `statement[i].path`); a stored id with different " +
-          "content rejects it with 409 `statement_conflict`. Requires `X-Experience-API-Version`.",
+          "content rejects it with 409 `statement_conflict`. Requires `X-Experience-API-Version`. Attachments " +
+          "come as `multipart/mixed` (statements first, then one part per attachment with " +
+          "`X-Experience-API-Hash`); signatures are verified (400 `invalid_signature`).",
         headers: XapiHeaders,
         body: AnyStatement,
         response: { 200: Type.Array(Type.String({ format: "uuid" })), ...xapiErrors },
