@@ -88,9 +88,13 @@ export function readMultipartStatements(raw: Buffer, contentType: string): State
         `has ${name} whose X-Experience-API-Hash ${hash} is not the hash of its bytes`,
       );
     }
+    const type = part.headers.get("content-type") ?? "application/octet-stream";
+    if (!essence(type) || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(type)) {
+      throw new InvalidMultipart(`has ${name} whose Content-Type is not a media type`);
+    }
     return {
       sha2,
-      contentType: part.headers.get("content-type") ?? "application/octet-stream",
+      contentType: type,
       contents: Buffer.from(part.body),
     };
   });

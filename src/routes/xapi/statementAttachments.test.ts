@@ -216,6 +216,22 @@ describe.each(BACKENDS)("statement attachments on %s", (backend) => {
     await refused(response, "invalid_multipart", /part 2 without an X-Experience-API-Hash/);
   });
 
+  it("Communication 1.5.2: a part whose Content-Type is no media type (or holds a NUL) is 400", async () => {
+    for (const type of ["not a type", "text/plain; x=\u0000"]) {
+      const response = await postMultipart(statement({ attachments: [attachmentFor(TEXT)] }), [
+        {
+          body: TEXT,
+          headers: {
+            "Content-Type": type,
+            "Content-Transfer-Encoding": "binary",
+            "X-Experience-API-Hash": sha256(TEXT),
+          },
+        },
+      ]);
+      await refused(response, "invalid_multipart", /part 2 whose Content-Type is not a media type/);
+    }
+  });
+
   it("Communication 1.5.2: a part whose Content-Transfer-Encoding is not binary is 400", async () => {
     const encoded = Buffer.from(TEXT).toString("base64");
     const response = await postMultipart(statement({ attachments: [attachmentFor(encoded)] }), [
