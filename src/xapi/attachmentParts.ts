@@ -89,7 +89,8 @@ export function readMultipartStatements(raw: Buffer, contentType: string): State
       );
     }
     const type = part.headers.get("content-type") ?? "application/octet-stream";
-    if (!essence(type) || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(type)) {
+    // Printable Latin-1 and tabs only: a control character (NUL above all) cannot be stored.
+    if (!essence(type) || !/^[\t -~\u00a0-\u00ff]*$/.test(type)) {
       throw new InvalidMultipart(`has ${name} whose Content-Type is not a media type`);
     }
     return {
