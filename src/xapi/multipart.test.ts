@@ -2,8 +2,11 @@
  * Communication §1.5.2 multipart/mixed (RFC 2046 §5.1): reading the parts of a buffered body,
  * refusing malformed ones with a 400 that says why, and writing answers that read back.
  */
+import { createHash } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { boundaryOf, buildMultipart, parseMultipart } from "./multipart.ts";
+import { readMultipartStatements } from "./attachmentParts.ts";
+import { boundaryOf, buildMultipart, InvalidMultipart, parseMultipart } from "./multipart.ts";
 
 const B = "-------314159265358979323846";
 const body = (text: string) => Buffer.from(text.replaceAll("\n", "\r\n"));
@@ -81,5 +84,42 @@ describe("Communication 1.5.2 multipart/mixed", () => {
     const many = Array.from({ length: 6 }, () => `--${B}\nContent-Type: text/plain\n\nx\n`).join("");
     const problem = refusal(() => parseMultipart(body(`${many}--${B}--`), B, 5));
     expect(problem.message).toMatch(/more than 5 parts/);
+  });
+
+  it("answers any mangled body with its parts or a 400, never another error", () => {
+    const unchanged = readMultipartStatements(
+      body(`--${B}\nContent-Type: application/json\n\n{"a":1}\n--${B}--\n`),
+      `multipart/mixed; boundary=${B}`,
+    );
+    expect(unchanged.statements).toEqual({ a: 1 });
+    const valid = body(
+      `--${B}\nContent-Type: application/json\n\n{"a":1}\n--${B}\nContent-Type: text/plain\n` +
+        `Content-Transfer-Encoding: binary\nX-Experience-API-Hash: ${createHash("sha256").update("abc").digest("hex")}\n\nabc\n--${B}--\n`,
+    );
+    expect(readMultipartStatements(valid, `multipart/mixed; boundary=${B}`).parts).toHaveLength(1);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(valid.length), fc.nat(valid.length), fc.uint8Array({ maxLength: 8 })), {
+          maxLength: 4,
+        }),
+        (edits) => {
+          let mangled = valid;
+          for (const [at, cut, bytes] of edits) {
+            const start = Math.min(at, mangled.length);
+            mangled = Buffer.concat([
+              mangled.subarray(0, start),
+              Buffer.from(bytes),
+              mangled.subarray(Math.min(mangled.length, start + (cut % 6))),
+            ]);
+          }
+          try {
+            readMultipartStatements(mangled, `multipart/mixed; boundary=${B}`);
+          } catch (error) {
+            expect(error).toBeInstanceOf(InvalidMultipart);
+          }
+        },
+      ),
+      { numRuns: 2000, seed: 12 },
+    );
   });
 });
