@@ -1,6 +1,7 @@
 /**
  * The xAPI resources this LRS serves under `/xapi` (xAPI 1.0.3 Communication, and 2.0.0):
- * `GET /xapi/about`, and the statements resource: POST, PUT, and GET (one statement, or queries).
+ * `GET /xapi/about`, and the statements resource: POST, PUT, and GET (one statement, or queries),
+ * as JSON or, with attachments, as `multipart/mixed` (Communication §1.5.2).
  * Every GET answers HEAD too (Fastify's HEAD routes: the same headers, no body).
  *
  * The version header and CORS are handled for every `/xapi` path in `protocol.ts`. Bodies are validated by
@@ -12,7 +13,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { AppError } from "../../errors.ts";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
-import { readMultipartStatements } from "../../xapi/attachmentParts.ts";
+import { type AttachmentContent, readMultipartStatements } from "../../xapi/attachmentParts.ts";
 import { consistentThrough } from "../../xapi/consistentThrough.ts";
 import type { XapiClient } from "../../xapi/credentials.ts";
 import { ingestStatements } from "../../xapi/ingestStatements.ts";
@@ -44,7 +45,7 @@ function statementBody(request: FastifyRequest) {
 function sendWithAttachments(
   reply: FastifyReply,
   body: unknown,
-  attachments: { sha2: string; contentType: string; contents: Buffer }[] | undefined,
+  attachments: AttachmentContent[] | undefined,
 ) {
   if (!attachments) return reply.send(body);
   const { contentType, body: multipart } = buildMultipart([
