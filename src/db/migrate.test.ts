@@ -19,6 +19,7 @@ const TABLES = [
   "statements_raw",
   "task_status",
   "users",
+  "xapi_attachments",
   "xapi_documents",
 ];
 

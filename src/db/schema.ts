@@ -307,6 +307,22 @@ export const xapiDocuments = pgTable(
   ],
 );
 
+/**
+ * xAPI attachment contents (Data §2.4.11), stored once per `sha2` however many statements name
+ * them. A statement keeps its attachment objects in its payload; this table holds only the bytes
+ * that arrived as parts of a `multipart/mixed` request (a `fileUrl` attachment sent without a
+ * part has no row). `sha2` is the lower-case hex hash the statement gives.
+ */
+export const xapiAttachments = pgTable("xapi_attachments", {
+  sha2: text("sha2").primaryKey(),
+  /** The part's `Content-Type` as sent. */
+  contentType: text("content_type").notNull(),
+  /** Bytes of `contents`. */
+  length: integer("length").notNull(),
+  contents: bytea("contents").notNull(),
+  created: timestamp("created", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
+
 export type User = typeof users.$inferSelect;
 export type Lesson = typeof lessons.$inferSelect;
 export type ApiCredential = typeof apiCredentials.$inferSelect;

@@ -1,6 +1,6 @@
 /**
  * Storing statements, as named steps that read like the spec (xAPI Communication §2.1):
- * validate → prepare (id, stored, timestamp, authority, version) → check voiders → store (one transaction; 409 on
+ * validate → match attachments to their parts → verify signatures → prepare (id, stored, timestamp, authority, version) → check voiders → store (one transaction; 409 on
  * a conflicting id) → hand over to the ETL after the commit (publish to the stream, or nudge the
  * sweep). A failed hand-over never fails the request: the statements are already stored, and the
  * sweep will flatten them.
@@ -12,12 +12,14 @@ import { type Db, withTimeout } from "../db/client.ts";
 import { AppError, type ErrorDetail } from "../errors.ts";
 import { publishStatements, STATEMENT_STREAM } from "../etl/stream.ts";
 import { metrics } from "../metrics.ts";
+import { type AttachmentContent, matchAttachmentParts } from "./attachmentParts.ts";
 import { checkVoiders } from "./checkVoiders.ts";
 import { trackStore } from "./consistentThrough.ts";
 import type { XapiClient } from "./credentials.ts";
 import { type PreparedStatement, prepareStatement } from "./prepareStatement.ts";
 import type { StatementStore } from "./storeStatements.ts";
 import { type Statement, type StatementProblem, validateStatements } from "./validateStatement.ts";
+import { verifySignatures } from "./verifySignatures.ts";
 import type { XapiVersion } from "./version.ts";
 
 export class InvalidStatement extends AppError {
@@ -54,6 +56,8 @@ export interface IngestRequest {
   version: XapiVersion;
   /** PUT: the `statementId` parameter the single statement must carry (or is given). */
   statementId?: string;
+  /** The attachment parts of a `multipart/mixed` request, hashes checked (none for JSON). */
+  parts?: AttachmentContent[];
 }
 
 /** Validates, stores and hands over statements; resolves with their ids in request order. */
@@ -76,6 +80,8 @@ export async function ingestStatements(deps: IngestDeps, request: IngestRequest)
     }
     statements = [{ ...statements[0]!, id: request.statementId }];
   }
+  const attachments = matchAttachmentParts(statements, batch, request.parts ?? []);
+  verifySignatures(statements, batch, attachments);
 
   const stored = new Date();
   const prepared = statements.map((statement) =>
@@ -88,7 +94,9 @@ export async function ingestStatements(deps: IngestDeps, request: IngestRequest)
   );
   await checkVoiders(deps.db, prepared, batch);
   const untrack = trackStore(stored);
-  const { inserted } = await deps.store.store(prepared, request.client.credentialId).finally(untrack);
+  const { inserted } = await deps.store
+    .store(prepared, request.client.credentialId, attachments)
+    .finally(untrack);
   metrics.statementsIngested.inc(inserted.length);
   if (inserted.length) await handOver(deps, inserted, version);
   return prepared.map((statement) => statement.id);

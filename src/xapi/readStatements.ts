@@ -6,6 +6,8 @@
  */
 import type { Db } from "../db/client.ts";
 import { NotFound } from "../errors.ts";
+import { readAttachmentContents } from "./attachmentContents.ts";
+import { type AttachmentContent, attachmentsOf } from "./attachmentParts.ts";
 import { consistentThrough } from "./consistentThrough.ts";
 import { formatStatement } from "./formatStatement.ts";
 import { getStatement } from "./getStatement.ts";
@@ -22,6 +24,11 @@ export interface StatementResult {
 
 export interface ReadAnswer {
   body: StoredStatement | StatementResult;
+  /**
+   * With `attachments=true`: the stored contents the answered statements name, one per sha2
+   * (the route answers multipart/mixed). Otherwise undefined.
+   */
+  attachments?: AttachmentContent[] | undefined;
   lastModified: Date;
   consistentThrough: Date;
 }
@@ -45,6 +52,7 @@ export async function readStatements(
     if (!found) throw new NotFound(`${request.voided ? "voided statement" : "statement"} ${request.id}`);
     return {
       body: formatStatement(found.statement, request.format, options.acceptLanguage),
+      attachments: request.attachments ? await contentsFor(deps.db, [found.statement]) : undefined,
       lastModified: found.stored,
       consistentThrough: through,
     };
@@ -79,7 +87,16 @@ export async function readStatements(
           })
         : "",
     },
+    attachments: query.attachments ? await contentsFor(deps.db, page.statements) : undefined,
     lastModified: Number.isFinite(newest) ? new Date(newest) : through,
     consistentThrough: through,
   };
+}
+
+/** The stored attachment contents `statements` name (their SubStatements' too). */
+function contentsFor(db: Db, statements: StoredStatement[]): Promise<AttachmentContent[]> {
+  const sha2s = statements.flatMap((statement) =>
+    attachmentsOf([statement], false).map(({ attachment }) => attachment.sha2.toLowerCase()),
+  );
+  return readAttachmentContents(db, sha2s);
 }

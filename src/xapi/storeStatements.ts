@@ -19,6 +19,8 @@
 import { sql } from "drizzle-orm";
 import { type Db, isDatabaseUnavailable, queryRows } from "../db/client.ts";
 import { AppError } from "../errors.ts";
+import { insertAttachmentContents } from "./attachmentContents.ts";
+import type { AttachmentContent } from "./attachmentParts.ts";
 import type { PreparedStatement } from "./prepareStatement.ts";
 import { sameStatement } from "./sameStatement.ts";
 import { writeStatementIndex } from "./writeStatementIndex.ts";
@@ -37,6 +39,8 @@ export interface StoreResult {
 interface Request {
   statements: PreparedStatement[];
   credentialId: string | null;
+  /** The request's attachment contents (multipart parts), stored once per sha2. */
+  attachments: AttachmentContent[];
 }
 
 type Executor = Pick<Db, "execute">;
@@ -76,6 +80,11 @@ async function insertRequests(
   );
   // Query keys are written in this same transaction: a statement is queryable once it commits.
   await writeStatementIndex(tx, outcomes.flat(), { fresh: true });
+  // So are attachment contents: a statement is never stored without the parts it was sent with.
+  await insertAttachmentContents(
+    tx,
+    requests.flatMap((request) => request.attachments),
+  );
   if (skipped.size === 0) return outcomes.map((mine) => ({ inserted: mine }));
 
   const existing = await queryRows<{ id: string; payload: object }>(
@@ -100,10 +109,11 @@ export async function storeStatements(
   db: Db,
   statements: PreparedStatement[],
   credentialId: string | null,
+  attachments: AttachmentContent[] = [],
 ): Promise<StoreResult> {
   if (statements.length === 0) return { inserted: [] };
   return db.transaction(async (tx) => {
-    const [outcome] = await insertRequests(tx, [{ statements, credentialId }]);
+    const [outcome] = await insertRequests(tx, [{ statements, credentialId, attachments }]);
     if (outcome && "conflict" in outcome) throw new StatementConflict(outcome.conflict);
     return { inserted: outcome!.inserted };
   });
@@ -136,10 +146,14 @@ export class StatementStore {
     private readonly maxStatements = 5_000,
   ) {}
 
-  store(statements: PreparedStatement[], credentialId: string | null): Promise<StoreResult> {
+  store(
+    statements: PreparedStatement[],
+    credentialId: string | null,
+    attachments: AttachmentContent[] = [],
+  ): Promise<StoreResult> {
     if (statements.length === 0) return Promise.resolve({ inserted: [] });
     return new Promise((resolve, reject) => {
-      this.waiting.push({ statements, credentialId, resolve, reject });
+      this.waiting.push({ statements, credentialId, attachments, resolve, reject });
       this.drain();
     });
   }
@@ -167,7 +181,10 @@ export class StatementStore {
   private async commit(batch: Waiting[]): Promise<void> {
     if (batch.length === 1) {
       const [only] = batch as [Waiting];
-      await storeStatements(this.db, only.statements, only.credentialId).then(only.resolve, only.reject);
+      await storeStatements(this.db, only.statements, only.credentialId, only.attachments).then(
+        only.resolve,
+        only.reject,
+      );
       return;
     }
     try {
@@ -184,7 +201,7 @@ export class StatementStore {
       }
       // Rolled back: store each request on its own, so only the one at fault fails.
       for (const request of batch) {
-        await storeStatements(this.db, request.statements, request.credentialId).then(
+        await storeStatements(this.db, request.statements, request.credentialId, request.attachments).then(
           request.resolve,
           request.reject,
         );

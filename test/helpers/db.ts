@@ -73,6 +73,7 @@ export async function openTestDatabase(kind: DatabaseKind): Promise<OpenedDataba
 
 const TABLES = [
   "xapi_documents",
+  "xapi_attachments",
   "statements_flat",
   "statement_index",
   "statements_raw",

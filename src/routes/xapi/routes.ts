@@ -1,6 +1,7 @@
 /**
  * The xAPI resources this LRS serves under `/xapi` (xAPI 1.0.3 Communication, and 2.0.0):
- * `GET /xapi/about`, and the statements resource: POST, PUT, and GET (one statement, or queries).
+ * `GET /xapi/about`, and the statements resource: POST, PUT, and GET (one statement, or queries),
+ * as JSON or, with attachments, as `multipart/mixed` (Communication §1.5.2).
  * Every GET answers HEAD too (Fastify's HEAD routes: the same headers, no body).
  *
  * The version header and CORS are handled for every `/xapi` path in `protocol.ts`. Bodies are validated by
@@ -8,12 +9,15 @@
  * describe them for OpenAPI.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { AppError } from "../../errors.ts";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
+import { type AttachmentContent, readMultipartStatements } from "../../xapi/attachmentParts.ts";
 import { consistentThrough } from "../../xapi/consistentThrough.ts";
 import type { XapiClient } from "../../xapi/credentials.ts";
 import { ingestStatements } from "../../xapi/ingestStatements.ts";
+import { buildMultipart } from "../../xapi/multipart.ts";
 import { MAX_QUERY_LIMIT, parseStatementQuery } from "../../xapi/parseStatementQuery.ts";
 import { readStatements } from "../../xapi/readStatements.ts";
 import { StatementStore } from "../../xapi/storeStatements.ts";
@@ -25,6 +29,38 @@ const UUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const StatementId = Type.String({ pattern: UUID, description: "a statement id (UUID)" });
 const AnyStatement = Type.Unknown({ description: "an xAPI statement, or (POST) an array of them" });
 const xapiErrors = { ...errorResponses, 409: ErrorResponse, 413: ErrorResponse };
+
+/**
+ * The statements and attachment parts of a POST or PUT: a JSON body as parsed, or a
+ * `multipart/mixed` one (kept as bytes by its content-type parser) read into its parts.
+ */
+function statementBody(request: FastifyRequest) {
+  const contentType = request.headers["content-type"] ?? "";
+  return Buffer.isBuffer(request.body) && /^multipart\/mixed\b/i.test(contentType)
+    ? readMultipartStatements(request.body, contentType)
+    : { statements: request.body, parts: [] };
+}
+
+/** Sends `body` as JSON, or with its attachments as `multipart/mixed` (Communication §2.1.3). */
+function sendWithAttachments(
+  reply: FastifyReply,
+  body: unknown,
+  attachments: AttachmentContent[] | undefined,
+) {
+  if (!attachments) return reply.send(body);
+  const { contentType, body: multipart } = buildMultipart([
+    { headers: { "Content-Type": "application/json" }, body: Buffer.from(JSON.stringify(body)) },
+    ...attachments.map((attachment) => ({
+      headers: {
+        "Content-Type": attachment.contentType,
+        "Content-Transfer-Encoding": "binary",
+        "X-Experience-API-Hash": attachment.sha2,
+      },
+      body: attachment.contents,
+    })),
+  ]);
+  return reply.type(contentType).send(multipart);
+}
 
 export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config } = app.deps;
@@ -56,6 +92,21 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async () => ({ version: [...SUPPORTED_VERSIONS], extensions: {} }),
   );
 
+  // Statement requests with attachments (Communication §1.5.2): multipart/mixed, kept as bytes
+  // within BODY_LIMIT and read by the handler. Other multipart types are refused, naming both
+  // types the resource takes.
+  app.addContentTypeParser(/^multipart\//i, { parseAs: "buffer" }, (request, body, done) => {
+    if (/^multipart\/mixed\b/i.test(request.headers["content-type"] ?? "")) return done(null, body);
+    done(
+      new AppError(
+        400,
+        "unsupported_content_type",
+        `statements are sent as application/json or multipart/mixed, not ${request.headers["content-type"]?.split(";")[0]}`,
+        [{ field: "Content-Type", message: "must be application/json or multipart/mixed" }],
+      ),
+    );
+  });
+
   const store = new StatementStore(app.deps.database.db);
   const ingestDeps = () => ({
     store,
@@ -79,18 +130,23 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           "Answers 200 with the ids, in order, once every statement is committed. One invalid statement rejects " +
           "the whole request (400 `invalid_statement`, naming `statement[i].path`); a stored id with different " +
-          "content rejects it with 409 `statement_conflict`. Requires `X-Experience-API-Version`.",
+          "content rejects it with 409 `statement_conflict`. Requires `X-Experience-API-Version`. Attachments " +
+          "come as `multipart/mixed` (statements first, then one part per attachment with " +
+          "`X-Experience-API-Hash`); signatures are verified (400 `invalid_signature`).",
         headers: XapiHeaders,
         body: AnyStatement,
         response: { 200: Type.Array(Type.String({ format: "uuid" })), ...xapiErrors },
       },
     },
-    async (request) =>
-      ingestStatements(ingestDeps(), {
-        body: request.body,
+    async (request) => {
+      const { statements, parts } = statementBody(request);
+      return ingestStatements(ingestDeps(), {
+        body: statements,
+        parts,
         client: request.xapiClient!,
         version: request.xapiVersion!,
-      }),
+      });
+    },
   );
 
   app.put(
@@ -111,8 +167,10 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
+      const { statements, parts } = statementBody(request);
       await ingestStatements(ingestDeps(), {
-        body: request.body,
+        body: statements,
+        parts,
         client: request.xapiClient!,
         version: request.xapiVersion!,
         statementId: request.query.statementId.toLowerCase(),
@@ -164,7 +222,9 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
           until: param("only statements stored at or before this time (ISO 8601)"),
           limit: param(`statements per page; 0 or more than ${MAX_QUERY_LIMIT} means ${MAX_QUERY_LIMIT}`),
           format: param("ids, exact (default) or canonical (one language per map, from Accept-Language)"),
-          attachments: param("true or false (accepted; attachment content is not served yet)"),
+          attachments: param(
+            "true: answer multipart/mixed, the JSON first, then one part per attachment content held",
+          ),
           ascending: param("true: oldest stored first"),
           more: param("the more link of a previous page"),
         }),
@@ -183,7 +243,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       );
       reply.header(CONSISTENT_THROUGH, answer.consistentThrough.toISOString());
       reply.header("last-modified", answer.lastModified.toUTCString());
-      return answer.body;
+      return sendWithAttachments(reply, answer.body, answer.attachments);
     },
   );
 };
