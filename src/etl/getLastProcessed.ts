@@ -7,8 +7,8 @@
 import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import { type Db, queryRows } from "../db/client.ts";
+import { CONSUMER_GROUP, STATEMENT_STREAM } from "../names.ts";
 import { countUnflattened } from "./runIncrementalEtl.ts";
-import { CONSUMER_GROUP, STATEMENT_STREAM } from "./stream.ts";
 
 export interface LastProcessed {
   /** `stored` of the newest flattened statement, or null when nothing is flattened. */

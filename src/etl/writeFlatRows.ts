@@ -11,9 +11,8 @@
  */
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/client.ts";
+import { VOIDED_VERB } from "../names.ts";
 import type { FlatRow } from "./flattenStatement.ts";
-
-export const VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided";
 
 type Executor = Pick<Db, "execute">;
 

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import { type Db, queryRows } from "../db/client.ts";
 import { getLastProcessed, type LastProcessed } from "../etl/getLastProcessed.ts";
-import { CONSUMER_GROUP, STATEMENT_STREAM } from "../etl/stream.ts";
+import { CONSUMER_GROUP, STATEMENT_STREAM } from "../names.ts";
 
 export interface Dashboard {
   counts: { learners: number; lessons: number; statementsRaw: number; statementsFlat: number };
