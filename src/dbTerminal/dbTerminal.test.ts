@@ -16,7 +16,7 @@ import { migrate } from "../db/migrate.ts";
 import { notifications } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { runIncrementalEtl } from "../etl/runIncrementalEtl.ts";
-import { logTaskStatus } from "../jobs/taskStatus.ts";
+import { logTaskStatus } from "../data/taskStatus.ts";
 import { prepareStatement } from "../xapi/prepareStatement.ts";
 import { storeStatements } from "../xapi/storeStatements.ts";
 import type { Statement } from "../xapi/validateStatement.ts";

@@ -26,7 +26,7 @@ import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type Db, isDatabaseUnavailable, queryRows } from "../db/client.ts";
-import { logTaskStatus } from "../jobs/taskStatus.ts";
+import { logTaskStatus } from "../data/taskStatus.ts";
 import { metrics } from "../metrics.ts";
 import { CONSUMER_GROUP, DEAD_STREAM, OWN_ORIGIN, STATEMENT_STREAM } from "../names.ts";
 import type { StoredStatement } from "../xapi/validateStatement.ts";

@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
-import { logTaskStatus } from "../jobs/taskStatus.ts";
+import { logTaskStatus } from "../data/taskStatus.ts";
 import { metrics } from "../metrics.ts";
 import type { FlattenContext } from "./flattenStatement.ts";
 import { runIncrementalEtl, type SweepOptions, type SweepResult } from "./runIncrementalEtl.ts";

@@ -14,7 +14,7 @@ import {
   RetryLater,
   WaitUntil,
 } from "./definitions.ts";
-import { logTaskStatus } from "./taskStatus.ts";
+import { logTaskStatus } from "../data/taskStatus.ts";
 
 export type AttemptResult =
   | { outcome: "succeeded"; detail: Record<string, unknown> }

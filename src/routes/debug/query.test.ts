@@ -6,7 +6,7 @@ import { createLesson } from "../../commands/createLesson.ts";
 import { signUp } from "../../commands/signUp.ts";
 import { queryRows } from "../../db/client.ts";
 import type { App } from "../../http/app.ts";
-import { logTaskStatus } from "../../jobs/taskStatus.ts";
+import { logTaskStatus } from "../../data/taskStatus.ts";
 
 let database: TestDatabase;
 let app: App;
