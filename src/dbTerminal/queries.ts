@@ -16,7 +16,7 @@
  * `to_char` so both drivers give the same text.
  */
 import { type SQL, sql } from "drizzle-orm";
-import { completedCtes } from "../reminders/getIncompleteUsers.ts";
+import { actorIsLearner, completedCtes } from "../data/completion.ts";
 
 export type ParamType = "string" | "integer" | "date" | "uuid" | "enum" | "email";
 
@@ -141,12 +141,7 @@ const PREBUILT_QUERIES: readonly PrebuiltQuery[] = [
       from statements_flat f
       where f.actor_mbox = 'mailto:' || ${p.email}::text
         or (f.actor_account_homepage = ${context.publicBaseUrl}::text and f.actor_account_name = ${p.avatar}::text)
-        or exists (
-          select 1 from learner l
-          where f.user_id = l.id
-            or f.actor_mbox = 'mailto:' || l.email
-            or (f.actor_account_homepage = ${context.publicBaseUrl}::text and f.actor_account_name = l.avatar)
-        )
+        or exists (select 1 from learner u where ${actorIsLearner(context.publicBaseUrl)})
       order by f.timestamp desc, f.statement_id
       limit ${p.limit}::int`,
   },

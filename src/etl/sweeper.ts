@@ -5,8 +5,8 @@
  * more run. Every run is recorded in task_status.
  */
 import type { Logger } from "pino";
-import type { Db } from "../db/client.ts";
 import { logTaskStatus } from "../data/taskStatus.ts";
+import type { Db } from "../db/client.ts";
 import { metrics } from "../metrics.ts";
 import type { FlattenContext } from "./flattenStatement.ts";
 import { runIncrementalEtl, type SweepOptions, type SweepResult } from "./runIncrementalEtl.ts";

@@ -3,6 +3,8 @@
  * `started`, then `succeeded` with what it did, `retrying` with the error when another attempt
  * follows, or `failed`. Both runners call this and act on its result; it does not throw.
  */
+
+import { logTaskStatus } from "../data/taskStatus.ts";
 import { metrics } from "../metrics.ts";
 import {
   type Attempt,
@@ -14,7 +16,6 @@ import {
   RetryLater,
   WaitUntil,
 } from "./definitions.ts";
-import { logTaskStatus } from "../data/taskStatus.ts";
 
 export type AttemptResult =
   | { outcome: "succeeded"; detail: Record<string, unknown> }

@@ -1,5 +1,6 @@
 /** Reads behind the debug API and the admin pages. */
 import { sql } from "drizzle-orm";
+import { COMPLETING_ROW } from "../data/completion.ts";
 import { type Db, queryRows } from "../db/client.ts";
 
 export interface LastStatement {
@@ -64,7 +65,7 @@ export async function recentCompletions(db: Db, limit: number): Promise<RecentCo
                   and (u.cohort_id is null or l.cohort_id = u.cohort_id) limit 1) as lesson_title,
                f.result_score_scaled as score_scaled
         from statements_flat f left join users u on u.id = f.user_id
-        where f.is_completion and not f.voided
+        where ${COMPLETING_ROW}
         order by f.stored desc, f.statement_id desc limit ${limit}`,
   );
   return rows.map((row) => ({

@@ -4,9 +4,9 @@ import { ADMIN_PASSWORD, adminHeaders, buildApp } from "../../../test/helpers/ap
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../../test/helpers/db.ts";
 import { createLesson } from "../../commands/createLesson.ts";
 import { signUp } from "../../commands/signUp.ts";
+import { logTaskStatus } from "../../data/taskStatus.ts";
 import { queryRows } from "../../db/client.ts";
 import type { App } from "../../http/app.ts";
-import { logTaskStatus } from "../../data/taskStatus.ts";
 
 let database: TestDatabase;
 let app: App;
