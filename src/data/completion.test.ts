@@ -16,7 +16,6 @@ import { queryRows } from "../db/client.ts";
 import { type Lesson, type User, users } from "../db/schema.ts";
 import { executeSafeQuery } from "../dbTerminal/executeSafeQuery.ts";
 import { VOIDED_VERB } from "../names.ts";
-import { completionRates } from "../queries/dashboard.ts";
 import { getIncompleteUsers, hasCompleted } from "../reminders/getIncompleteUsers.ts";
 import {
   getCohortCompletions,
@@ -26,6 +25,7 @@ import {
 } from "../reports/completions.ts";
 import type { Statement } from "../xapi/validateStatement.ts";
 import { isCompletionStatement } from "./completion.ts";
+import { completionRates } from "./dashboard.ts";
 
 const BASE_URL = "https://course.example.com";
 const LESSON = "https://lessons.example.com/rule/day-1";

@@ -73,3 +73,17 @@ export function publishStatement(
 ): Promise<void> {
   return publishStatements(redis, stream, [statement], version);
 }
+
+/**
+ * The id of the stream entry that carries statement `statementId`, looked for among the newest
+ * `newest` entries of `stream`; undefined when it is not there or Redis does not answer.
+ */
+export async function findStreamEntry(
+  redis: Redis,
+  stream: string,
+  statementId: string,
+  newest = 200,
+): Promise<string | undefined> {
+  const entries = await redis.xrevrange(stream, "+", "-", "COUNT", newest).catch(() => []);
+  return entries.find(([, fields]) => fields.includes(statementId))?.[0];
+}

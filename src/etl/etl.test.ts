@@ -16,6 +16,7 @@ import {
   statement,
   type TestCredential,
 } from "../../test/helpers/xapi.ts";
+import { countUnflattened, getLastProcessed } from "../data/getLastProcessed.ts";
 import { openMemoryPglite, openPostgres, queryRows } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import type { App } from "../http/app.ts";
@@ -24,8 +25,7 @@ import { CONSUMER_GROUP, DEAD_STREAM, STATEMENT_STREAM } from "../names.ts";
 import { prepareStatement } from "../xapi/prepareStatement.ts";
 import { storeStatements } from "../xapi/storeStatements.ts";
 import type { Statement } from "../xapi/validateStatement.ts";
-import { getLastProcessed } from "./getLastProcessed.ts";
-import { countUnflattened, runIncrementalEtl } from "./runIncrementalEtl.ts";
+import { runIncrementalEtl } from "./runIncrementalEtl.ts";
 import { StreamConsumer } from "./streamConsumer.ts";
 
 const BASE_URL = "https://lrs.example.com";

@@ -22,10 +22,10 @@
  */
 import { eq, type SQL, sql } from "drizzle-orm";
 import { actorIsLearner, COMPLETING_ROW, completedCtes } from "../data/completion.ts";
+import type { Page } from "../data/listLessons.ts";
 import { type Db, queryRows } from "../db/client.ts";
 import { type Lesson, lessons } from "../db/schema.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
-import type { Page } from "../queries/listLessons.ts";
 import type { CsvColumn } from "./csv.ts";
 
 type Executor = Pick<Db, "execute">;

@@ -2,7 +2,7 @@
  * The job runner of a process, and running one task now (run-task, the admin action).
  */
 import { randomUUID } from "node:crypto";
-import { countUnflattened } from "../etl/runIncrementalEtl.ts";
+import { countUnflattened } from "../data/getLastProcessed.ts";
 import { sweepOnce } from "../etl/sweeper.ts";
 import { BullMqRunner } from "../jobs/bullmqRunner.ts";
 import { DAILY_REMINDERS, type JobContext, type JobName, type JobServices } from "../jobs/definitions.ts";

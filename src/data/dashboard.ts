@@ -2,10 +2,10 @@
 
 import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
-import { completedCtes } from "../data/completion.ts";
 import { type Db, queryRows } from "../db/client.ts";
-import { getLastProcessed, type LastProcessed } from "../etl/getLastProcessed.ts";
 import { CONSUMER_GROUP, STATEMENT_STREAM } from "../names.ts";
+import { completedCtes } from "./completion.ts";
+import { getLastProcessed, type LastProcessed } from "./getLastProcessed.ts";
 
 export interface Dashboard {
   counts: { learners: number; lessons: number; statementsRaw: number; statementsFlat: number };

@@ -1,7 +1,7 @@
 /** Reads behind the debug API and the admin pages. */
 import { sql } from "drizzle-orm";
-import { COMPLETING_ROW } from "../data/completion.ts";
 import { type Db, queryRows } from "../db/client.ts";
+import { COMPLETING_ROW } from "./completion.ts";
 
 export interface LastStatement {
   id: string;
@@ -91,4 +91,22 @@ export async function rawStatement(
     sql`select payload, stored from statements_raw where id = ${id}::uuid`,
   );
   return row ? { payload: row.payload, stored: new Date(row.stored) } : undefined;
+}
+
+/** `stored` of the raw statement with this id, as PostgreSQL prints it, or undefined. */
+export async function rawStatementStored(db: Db, id: string): Promise<string | undefined> {
+  const [row] = await queryRows<{ stored: string }>(
+    db,
+    sql`select stored::text from statements_raw where id = ${id}::uuid`,
+  );
+  return row?.stored;
+}
+
+/** When the flat row of this statement was written, as PostgreSQL prints it, or undefined. */
+export async function flatRowWritten(db: Db, id: string): Promise<string | undefined> {
+  const [row] = await queryRows<{ flattened_at: string }>(
+    db,
+    sql`select flattened_at::text from statements_flat where statement_id = ${id}::uuid`,
+  );
+  return row?.flattened_at;
 }
