@@ -16,16 +16,16 @@ import { queryRows } from "../db/client.ts";
 import { type Lesson, type User, users } from "../db/schema.ts";
 import { executeSafeQuery } from "../dbTerminal/executeSafeQuery.ts";
 import { VOIDED_VERB } from "../names.ts";
-import { getIncompleteUsers, hasCompleted } from "../reminders/getIncompleteUsers.ts";
+import type { Statement } from "../xapi/validateStatement.ts";
+import { isCompletionStatement } from "./completion.ts";
 import {
   getCohortCompletions,
   getIncompleteLearners,
   streamCohortCompletions,
   streamIncompleteLearners,
-} from "../reports/completions.ts";
-import type { Statement } from "../xapi/validateStatement.ts";
-import { isCompletionStatement } from "./completion.ts";
+} from "./completionReports.ts";
 import { completionRates } from "./dashboard.ts";
+import { getIncompleteUsers, hasCompleted } from "./getIncompleteUsers.ts";
 
 const BASE_URL = "https://course.example.com";
 const LESSON = "https://lessons.example.com/rule/day-1";

@@ -86,9 +86,24 @@ export function learnerOfActor(publicBaseUrl: string | null | undefined): SQL {
  *   them and their mailbox) is one row. Group it by (user_id, lesson_id) for "completed", or
  *   take `min(timestamp)` for when.
  * Start the `with` yourself: `sql\`with due as (...), ${completedCtes(sql.raw("due"), url)} select ...\``.
+ *
+ * `cohortId`: when every lesson is of one cohort, say which. A third CTE, `cohort_learners`
+ * (id, name, email, avatar, cohort_id), then holds its learners, read once through the cohort
+ * index, and the branches join it instead of `users`: the planner cannot see a cohort through
+ * the lessons CTE, and would otherwise read every learner.
  */
-export function completedCtes(lessons: SQL, publicBaseUrl: string | null | undefined): SQL {
+export function completedCtes(
+  lessons: SQL,
+  publicBaseUrl: string | null | undefined,
+  cohortId?: string | SQL,
+): SQL {
+  const learners = cohortId === undefined ? sql.raw("users") : sql.raw("cohort_learners");
+  const learnersCte =
+    cohortId === undefined
+      ? sql``
+      : sql`cohort_learners as (select id, name, email, avatar, cohort_id from users where cohort_id = ${cohortId}),`;
   return sql`
+    ${learnersCte}
     completions as (
       select l.id as lesson_id, l.cohort_id, f.user_id, f.actor_mbox, f.actor_account_homepage,
              f.actor_account_name, f."timestamp"
@@ -97,14 +112,14 @@ export function completedCtes(lessons: SQL, publicBaseUrl: string | null | undef
     ),
     completed as (
       select u.id as user_id, c.lesson_id, c."timestamp" from completions c
-      join users u on u.id = c.user_id and u.cohort_id = c.cohort_id
+      join ${learners} u on u.id = c.user_id and u.cohort_id = c.cohort_id
       union all
       select u.id, c.lesson_id, c."timestamp" from completions c
-      join users u on u.cohort_id = c.cohort_id and c.actor_mbox = 'mailto:' || lower(u.email)
+      join ${learners} u on u.cohort_id = c.cohort_id and c.actor_mbox = 'mailto:' || lower(u.email)
       where c.user_id is distinct from u.id
       union all
       select u.id, c.lesson_id, c."timestamp" from completions c
-      join users u on u.cohort_id = c.cohort_id and c.actor_account_name = u.avatar
+      join ${learners} u on u.cohort_id = c.cohort_id and c.actor_account_name = u.avatar
       where c.actor_account_homepage = ${homePage(publicBaseUrl)} and c.user_id is distinct from u.id
     )`;
 }

@@ -93,7 +93,7 @@ export async function completionRates(
     db,
     sql`
     with cohort_lessons as (select * from lessons where cohort_id = ${cohortId}),
-    ${completedCtes(sql.raw("cohort_lessons"), publicBaseUrl)},
+    ${completedCtes(sql.raw("cohort_lessons"), publicBaseUrl, cohortId)},
     done as (select c.lesson_id as id, count(distinct c.user_id)::int as completed from completed c group by c.lesson_id)
     select l.id as "lessonId", l.title, to_char(l.lesson_date, 'YYYY-MM-DD') as "lessonDate",
            coalesce(done.completed, 0) as completed,

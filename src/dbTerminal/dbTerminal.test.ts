@@ -35,7 +35,7 @@ import {
   type ParamDescriptor,
   type PrebuiltQuery,
   type QueryParams,
-} from "./queries.ts";
+} from "./vettedQueries.ts";
 
 const BASE_URL = "https://course.example.com";
 const DAY_1 = "https://lessons.example.com/course/day-1";

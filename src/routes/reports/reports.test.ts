@@ -11,15 +11,15 @@ import { createTestDatabase, type TestDatabase } from "../../../test/helpers/db.
 import { recordStatements, statement } from "../../../test/helpers/xapi.ts";
 import { createLesson } from "../../commands/createLesson.ts";
 import { signUp } from "../../commands/signUp.ts";
-import type { Lesson, User } from "../../db/schema.ts";
-import type { App } from "../../http/app.ts";
 import {
   type CompletionRow,
   getCohortCompletions,
   type IncompleteRow,
   streamCohortCompletions,
   streamIncompleteLearners,
-} from "../../reports/completions.ts";
+} from "../../data/completionReports.ts";
+import type { Lesson, User } from "../../db/schema.ts";
+import type { App } from "../../http/app.ts";
 import { csvField, csvLine } from "../../reports/csv.ts";
 import type { Statement } from "../../xapi/validateStatement.ts";
 import { wantsCsv } from "./routes.ts";

@@ -161,7 +161,7 @@ const PREBUILT_QUERIES: readonly PrebuiltQuery[] = [
         where cohort_id = ${p.cohortId}::text
           and (${p.lessonDate}::date is null or lesson_date = ${p.lessonDate}::date)
       ),
-      ${completedCtes(sql.raw("lesson_set"), context.publicBaseUrl)}
+      ${completedCtes(sql.raw("lesson_set"), context.publicBaseUrl, sql`${p.cohortId}::text`)}
       select l.id as lesson_id, to_char(l.lesson_date, 'YYYY-MM-DD') as lesson_date, l.title, l.activity_id,
         count(u.id)::int as learners,
         (count(u.id) filter (where c.user_id is not null))::int as completed,

@@ -4,8 +4,8 @@
  * on, and no completion of that lesson (the completion rule of `src/data/completion.ts`).
  */
 import { sql } from "drizzle-orm";
-import { completedCtes, learnerCompleted } from "../data/completion.ts";
 import { type Db, queryRows } from "../db/client.ts";
+import { completedCtes, learnerCompleted } from "./completion.ts";
 
 export interface IncompleteLearner {
   userId: string;

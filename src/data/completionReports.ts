@@ -21,12 +21,11 @@
  * pages, so a slow download ties up nothing.
  */
 import { eq, type SQL, sql } from "drizzle-orm";
-import { actorIsLearner, COMPLETING_ROW, completedCtes } from "../data/completion.ts";
-import type { Page } from "../data/listLessons.ts";
 import { type Db, queryRows } from "../db/client.ts";
 import { type Lesson, lessons } from "../db/schema.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
-import type { CsvColumn } from "./csv.ts";
+import { actorIsLearner, COMPLETING_ROW, completedCtes } from "./completion.ts";
+import type { Page } from "./listLessons.ts";
 
 type Executor = Pick<Db, "execute">;
 
@@ -67,28 +66,6 @@ export interface CompletionsFilter {
   from?: string | undefined;
   to?: string | undefined;
 }
-
-export const COMPLETION_CSV_COLUMNS: readonly CsvColumn<CompletionRow>[] = [
-  { header: "userId", value: (row) => row.userId },
-  { header: "name", value: (row) => row.name },
-  { header: "email", value: (row) => row.email },
-  { header: "avatar", value: (row) => row.avatar },
-  { header: "lessonId", value: (row) => row.lessonId },
-  { header: "lessonTitle", value: (row) => row.lessonTitle },
-  { header: "lessonDate", value: (row) => row.lessonDate },
-  { header: "completedAt", value: (row) => row.completedAt },
-  { header: "scoreScaled", value: (row) => row.scoreScaled },
-  { header: "scoreRaw", value: (row) => row.scoreRaw },
-];
-
-export const INCOMPLETE_CSV_COLUMNS: readonly CsvColumn<IncompleteRow>[] = [
-  { header: "userId", value: (row) => row.userId },
-  { header: "name", value: (row) => row.name },
-  { header: "email", value: (row) => row.email },
-  { header: "avatar", value: (row) => row.avatar },
-  { header: "timezone", value: (row) => row.timezone },
-  { header: "remindersEnabled", value: (row) => row.remindersEnabled },
-];
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
@@ -162,12 +139,12 @@ function cohortLessonsSql(cohortId: string, filter: CompletionsFilter): SQL {
 function completionCountsSql(cohortId: string, filter: CompletionsFilter, publicBaseUrl: string): SQL {
   return sql`
     with cohort_lessons as (${cohortLessonsSql(cohortId, filter)}),
-    ${completedCtes(sql.raw("cohort_lessons"), publicBaseUrl)},
+    ${completedCtes(sql.raw("cohort_lessons"), publicBaseUrl, cohortId)},
     completion_rows as (
       select f.user_id, f.lesson_id from completed f group by f.user_id, f.lesson_id ${windowHaving(filter)}
     )
     select u.id as "userId", count(*)::int as rows
-    from completion_rows c join users u on u.id = c.user_id
+    from completion_rows c join cohort_learners u on u.id = c.user_id
     group by u.id, u.name
     order by u.name, u.id`;
 }
@@ -215,7 +192,7 @@ function incompleteRowsSql(scope: LearnerScope, lesson: Lesson, publicBaseUrl: s
     with lesson as (
       select ${lesson.id}::uuid as id, ${lesson.cohortId}::text as cohort_id, ${lesson.activityId}::text as activity_id
     ),
-    ${completedCtes(sql.raw("lesson"), publicBaseUrl)}
+    ${completedCtes(sql.raw("lesson"), publicBaseUrl, lesson.cohortId)}
     select u.id as "userId", u.name, u.email, u.avatar, u.timezone, u.reminders_enabled as "remindersEnabled"
     from users u
     where ${learnersWhere(scope)}
