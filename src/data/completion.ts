@@ -43,6 +43,11 @@ export function isCompletionStatement(
 /** Rules 1 and 2 on a flat row `f`: a completion that is not voided. */
 export const COMPLETING_ROW: SQL = sql`f.is_completion and not f.voided`;
 
+/** The `actor_mbox` of a learner with this email: `mailto:` and the email, lower-cased. */
+export function mailboxOf(email: SQL): SQL {
+  return sql`'mailto:' || lower(${email})`;
+}
+
 /** `publicBaseUrl` as a text parameter; null matches no account. */
 function homePage(publicBaseUrl: string | null | undefined): SQL {
   return sql`${publicBaseUrl ?? null}::text`;
@@ -53,7 +58,7 @@ function homePage(publicBaseUrl: string | null | undefined): SQL {
  * Signup uses it to give earlier statements their learner.
  */
 export function actorIdentifiesLearner(publicBaseUrl: string | null | undefined): SQL {
-  return sql`(f.actor_mbox = 'mailto:' || lower(u.email)
+  return sql`(f.actor_mbox = ${mailboxOf(sql`u.email`)}
     or (f.actor_account_homepage = ${homePage(publicBaseUrl)} and f.actor_account_name = u.avatar))`;
 }
 
@@ -115,7 +120,7 @@ export function completedCtes(
       join ${learners} u on u.id = c.user_id and u.cohort_id = c.cohort_id
       union all
       select u.id, c.lesson_id, c."timestamp" from completions c
-      join ${learners} u on u.cohort_id = c.cohort_id and c.actor_mbox = 'mailto:' || lower(u.email)
+      join ${learners} u on u.cohort_id = c.cohort_id and c.actor_mbox = ${mailboxOf(sql`u.email`)}
       where c.user_id is distinct from u.id
       union all
       select u.id, c.lesson_id, c."timestamp" from completions c

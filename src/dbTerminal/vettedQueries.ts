@@ -16,7 +16,7 @@
  * `to_char` so both drivers give the same text.
  */
 import { type SQL, sql } from "drizzle-orm";
-import { actorIsLearner, completedCtes } from "../data/completion.ts";
+import { actorIsLearner, completedCtes, mailboxOf } from "../data/completion.ts";
 
 export type ParamType = "string" | "integer" | "date" | "uuid" | "enum" | "email";
 
@@ -139,7 +139,7 @@ const PREBUILT_QUERIES: readonly PrebuiltQuery[] = [
         f.is_completion, f.voided, f.result_completion, f.result_success, f.result_score_scaled,
         f.user_id, f.actor_mbox, f.actor_account_homepage, f.actor_account_name, f.flattened_at
       from statements_flat f
-      where f.actor_mbox = 'mailto:' || ${p.email}::text
+      where f.actor_mbox = ${mailboxOf(sql`${p.email}::text`)}
         or (f.actor_account_homepage = ${context.publicBaseUrl}::text and f.actor_account_name = ${p.avatar}::text)
         or exists (select 1 from learner u where ${actorIsLearner(context.publicBaseUrl)})
       order by f.timestamp desc, f.statement_id
