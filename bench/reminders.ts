@@ -10,13 +10,13 @@ import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { loadConfig } from "../src/config.ts";
+import { getIncompleteUsers } from "../src/data/getIncompleteUsers.ts";
 import { openPostgres, queryRows } from "../src/db/client.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { BullMqRunner, JOB_QUEUE } from "../src/jobs/bullmqRunner.ts";
 import { DAILY_REMINDERS, type JobContext } from "../src/jobs/definitions.ts";
 import { runAttempt } from "../src/jobs/runAttempt.ts";
 import { outboxEmailClient } from "../src/mail/emailClient.ts";
-import { getIncompleteUsers } from "../src/reminders/getIncompleteUsers.ts";
 import { admin, BENCH_REDIS_URL, databaseUrl, envNumber, onInterrupt, type Row } from "./lib.ts";
 import { COHORTS, seedReportData, TODAY } from "./reports.ts";
 

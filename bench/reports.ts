@@ -13,18 +13,16 @@
  * touching a cohort at all.
  */
 import { sql } from "drizzle-orm";
-import { type Db, queryRows } from "../src/db/client.ts";
-import type { Lesson } from "../src/db/schema.ts";
 import {
-  COMPLETION_CSV_COLUMNS,
   findLesson,
   getCohortCompletions,
   getIncompleteLearners,
-  INCOMPLETE_CSV_COLUMNS,
   streamCohortCompletions,
   streamIncompleteLearners,
-} from "../src/reports/completions.ts";
-import { toCsv } from "../src/reports/csv.ts";
+} from "../src/data/completionReports.ts";
+import { type Db, queryRows } from "../src/db/client.ts";
+import type { Lesson } from "../src/db/schema.ts";
+import { COMPLETION_CSV_COLUMNS, INCOMPLETE_CSV_COLUMNS, toCsv } from "../src/reports/csv.ts";
 import { envNumber, type Row, withBenchDatabase } from "./lib.ts";
 
 const LEARNERS = envNumber("BENCH_LEARNERS", 100_000);

@@ -4,7 +4,7 @@
  */
 import type { Redis } from "ioredis";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { CONSUMER_GROUP, STATEMENT_STREAM } from "./etl/stream.ts";
+import { CONSUMER_GROUP, STATEMENT_STREAM } from "./names.ts";
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: "cohort_lrs_" });

@@ -139,7 +139,7 @@ describe("docker-compose.yml", () => {
     // The profile is documented as reserved where an operator meets it.
     const kafkaComment = COMPOSE_TEXT.slice(0, COMPOSE_TEXT.indexOf("\n  zookeeper:"));
     expect(kafkaComment).toMatch(/RESERVED[\s\S]*does NOT publish[\s\S]*Redis Streams/);
-    expect(kafkaComment).toContain("src/etl/stream.ts");
+    expect(kafkaComment).toContain("src/data/statementStream.ts");
     expect(kafkaComment).toContain("src/etl/streamConsumer.ts");
     // And nothing outside the profile waits for it.
     for (const [name, definition] of Object.entries(services)) {

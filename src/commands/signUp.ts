@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { actorIdentifiesLearner } from "../data/completion.ts";
 import { type Db, driverError } from "../db/client.ts";
 import { type User, users } from "../db/schema.ts";
 import { AvatarTaken, EmailTaken, ValidationFailed } from "../errors.ts";
@@ -66,11 +67,7 @@ async function attributeEarlierStatements(
   publicBaseUrl?: string,
 ): Promise<void> {
   await db.execute(sql`
-    update statements_flat set user_id = ${user.id}
-    where user_id is null and actor_mbox = ${`mailto:${user.email}`}`);
-  if (publicBaseUrl) {
-    await db.execute(sql`
-      update statements_flat set user_id = ${user.id}
-      where user_id is null and actor_account_homepage = ${publicBaseUrl} and actor_account_name = ${user.avatar}`);
-  }
+    update statements_flat f set user_id = u.id
+    from users u
+    where u.id = ${user.id} and f.user_id is null and ${actorIdentifiesLearner(publicBaseUrl)}`);
 }

@@ -26,6 +26,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { VOIDED_VERB } from "../names.ts";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 
@@ -113,7 +114,7 @@ export const statementsRaw = pgTable(
     /** Finds the voiding statement of a target id (few rows: only voiding statements are indexed). */
     index("statements_raw_voided_target_idx")
       .on(sql`(${t.payload}->'object'->>'id')`)
-      .where(sql`${t.payload}->'verb'->>'id' = 'http://adlnet.gov/expapi/verbs/voided'`),
+      .where(sql`${t.payload}->'verb'->>'id' = ${sql.raw(`'${VOIDED_VERB}'`)}`),
   ],
 );
 

@@ -11,12 +11,12 @@ import { statement } from "../../test/helpers/xapi.ts";
 import { createLesson } from "../commands/createLesson.ts";
 import { signUp } from "../commands/signUp.ts";
 import { DEFAULT_COMPLETION_VERBS } from "../config.ts";
+import { logTaskStatus } from "../data/taskStatus.ts";
 import { type Database, type Db, driverError, openMemoryPglite, queryRows } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { notifications } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import { runIncrementalEtl } from "../etl/runIncrementalEtl.ts";
-import { logTaskStatus } from "../jobs/taskStatus.ts";
 import { prepareStatement } from "../xapi/prepareStatement.ts";
 import { storeStatements } from "../xapi/storeStatements.ts";
 import type { Statement } from "../xapi/validateStatement.ts";
@@ -35,7 +35,7 @@ import {
   type ParamDescriptor,
   type PrebuiltQuery,
   type QueryParams,
-} from "./queries.ts";
+} from "./vettedQueries.ts";
 
 const BASE_URL = "https://course.example.com";
 const DAY_1 = "https://lessons.example.com/course/day-1";

@@ -19,7 +19,7 @@ import {
   type ParamValue,
   type PrebuiltQuery,
   type QueryParams,
-} from "./queries.ts";
+} from "./vettedQueries.ts";
 
 export interface QueryResult {
   /** Column names, in the query's order. */

@@ -22,14 +22,14 @@ import {
   type TestCredential,
 } from "../../test/helpers/xapi.ts";
 import type { App } from "../app.ts";
+import { countUnflattened, getLastProcessed } from "../data/getLastProcessed.ts";
 import { openPostgres, queryRows } from "../db/client.ts";
 import { metrics } from "../metrics.ts";
+import { CONSUMER_GROUP, DEAD_STREAM, STATEMENT_STREAM } from "../names.ts";
 import { prepareStatement } from "../xapi/prepareStatement.ts";
 import { storeStatements } from "../xapi/storeStatements.ts";
 import type { Statement } from "../xapi/validateStatement.ts";
-import { getLastProcessed } from "./getLastProcessed.ts";
-import { countUnflattened, runIncrementalEtl } from "./runIncrementalEtl.ts";
-import { CONSUMER_GROUP, DEAD_STREAM, STATEMENT_STREAM } from "./stream.ts";
+import { runIncrementalEtl } from "./runIncrementalEtl.ts";
 import { StreamConsumer } from "./streamConsumer.ts";
 
 const BASE_URL = "https://lrs.example.com";

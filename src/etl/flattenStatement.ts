@@ -18,6 +18,7 @@
  * - SubStatement: `substatement:<the SubStatement's own object id>`. The prefix keeps it from ever
  *   equalling a lesson's activity IRI: "Ana planned (Ana completes lesson 1)" completes nothing.
  */
+import { isCompletionStatement } from "../data/completion.ts";
 import type { statementsFlat } from "../db/schema.ts";
 import type {
   Actor,
@@ -70,7 +71,7 @@ export function flattenStatement(raw: StoredStatement, context: FlattenContext):
     contextRegistration: raw.context?.registration ?? null,
     timestamp: toDate(raw.timestamp, "timestamp", raw.id),
     stored: toDate(raw.stored, "stored", raw.id),
-    isCompletion: context.completionVerbs.has(verb.id) || result?.completion === true,
+    isCompletion: isCompletionStatement(verb.id, result?.completion, context.completionVerbs),
     voided: false,
   };
 }

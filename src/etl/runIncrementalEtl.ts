@@ -10,6 +10,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
+import { countUnflattened } from "../data/getLastProcessed.ts";
 import { type Db, queryRows } from "../db/client.ts";
 import type { StoredStatement } from "../xapi/validateStatement.ts";
 import { type FlatRow, type FlattenContext, flattenStatement } from "./flattenStatement.ts";
@@ -36,16 +37,6 @@ export interface SweepOptions {
   /** Called after every batch. */
   onProgress?: (progress: SweepProgress) => void;
   log?: Logger;
-}
-
-/** How many raw statements have no flat row. */
-export async function countUnflattened(db: Db): Promise<number> {
-  const [row] = await queryRows<{ n: number }>(
-    db,
-    sql`select count(*)::int as n from statements_raw r
-        where not exists (select 1 from statements_flat f where f.statement_id = r.id)`,
-  );
-  return row?.n ?? 0;
 }
 
 export async function runIncrementalEtl(

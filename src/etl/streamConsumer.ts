@@ -25,14 +25,14 @@ import os from "node:os";
 import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { logTaskStatus } from "../data/taskStatus.ts";
 import { type Db, isDatabaseUnavailable, queryRows } from "../db/client.ts";
-import { logTaskStatus } from "../jobs/taskStatus.ts";
 import { metrics } from "../metrics.ts";
+import { CONSUMER_GROUP, DEAD_STREAM, OWN_ORIGIN, STATEMENT_STREAM } from "../names.ts";
 import type { StoredStatement } from "../xapi/validateStatement.ts";
 import { validateStatement } from "../xapi/validateStatement.ts";
 import { negotiateVersion, type XapiVersion } from "../xapi/version.ts";
 import { type FlatRow, type FlattenContext, flattenStatement } from "./flattenStatement.ts";
-import { CONSUMER_GROUP, DEAD_STREAM, OWN_ORIGIN, STATEMENT_STREAM } from "./stream.ts";
 import { writeFlatRows } from "./writeFlatRows.ts";
 
 /**

@@ -15,7 +15,7 @@ import { createTestRedis, type TestRedis, waitFor } from "../../test/helpers/red
 import { COMPLETED, createCredential, statement, type TestCredential } from "../../test/helpers/xapi.ts";
 import type { App } from "../app.ts";
 import { queryRows } from "../db/client.ts";
-import { DEAD_STREAM, OWN_ORIGIN, STATEMENT_STREAM } from "./stream.ts";
+import { DEAD_STREAM, OWN_ORIGIN, STATEMENT_STREAM } from "../names.ts";
 import { StreamConsumer } from "./streamConsumer.ts";
 
 const BASE_URL = "https://lrs.example.com";

@@ -10,8 +10,8 @@
  * more run.
  */
 import type { Logger } from "pino";
+import { logTaskStatus } from "../data/taskStatus.ts";
 import type { Db } from "../db/client.ts";
-import { logTaskStatus } from "../jobs/taskStatus.ts";
 import { metrics } from "../metrics.ts";
 import type { Runtime } from "../process/runtime.ts";
 import { flattenContext } from "./flattenContext.ts";

@@ -4,16 +4,15 @@
  *
  * In one set-based statement it inserts the rows (`ON CONFLICT DO NOTHING`: a row flattened twice,
  * by a redelivered stream entry or two concurrent sweeps, is written once), resolves each actor to
- * a registered learner (DESIGN §6: `mailto:<email>` case-insensitively, or an account under
- * PUBLIC_BASE_URL named by the avatar), and marks a row voided when its voiding statement is
+ * a registered learner (`learnerOfActor`, the completion rule's actor match), and marks a row voided when its voiding statement is
  * already stored. A second statement then voids the targets of voiding statements that were
  * flattened before them.
  */
 import { sql } from "drizzle-orm";
+import { learnerOfActor } from "../data/completion.ts";
 import { type Db, queryRows } from "../db/client.ts";
+import { VOIDED_VERB } from "../names.ts";
 import type { FlatRow } from "./flattenStatement.ts";
-
-export const VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided";
 
 type Executor = Pick<Db, "execute">;
 
@@ -58,11 +57,7 @@ export async function writeFlatRows(db: Executor, rows: FlatRow[], publicBaseUrl
       context_registration, "timestamp", stored, is_completion, voided)
     select
       i.statement_id, i.actor_mbox, i.actor_account_homepage, i.actor_account_name, i.actor_name,
-      coalesce(
-        (select u.id from users u
-          where i.actor_mbox like 'mailto:%' and lower(u.email) = lower(substr(i.actor_mbox, 8))),
-        (select u.id from users u
-          where i.actor_account_homepage = ${publicBaseUrl} and u.avatar = i.actor_account_name)),
+      ${learnerOfActor(publicBaseUrl)},
       i.verb_id, i.verb_display, i.object_id, i.object_type, i.object_name,
       i.result_success, i.result_completion, i.result_score_scaled, i.result_score_raw, i.result_duration_ms,
       i.context_registration, i."timestamp", i.stored, i.is_completion,

@@ -6,11 +6,12 @@
  */
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { JOB_QUEUE } from "../names.ts";
 import { JOBS, type JobContext, type JobData, type JobName, type JobServices } from "./definitions.ts";
 import { runAttempt } from "./runAttempt.ts";
 import type { JobRunner } from "./runner.ts";
 
-export const JOB_QUEUE = "cohort-lrs-jobs";
+export { JOB_QUEUE };
 
 /**
  * A job id means "not twice while one is queued or running" (the JobRunner contract). That is

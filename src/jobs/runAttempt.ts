@@ -4,6 +4,8 @@
  * follows, or `failed` (except for a job that `recordsOwnRuns`: the sweep). Both runners call
  * this and act on its result; it does not throw.
  */
+
+import { logTaskStatus } from "../data/taskStatus.ts";
 import { metrics } from "../metrics.ts";
 import {
   type Attempt,
@@ -15,7 +17,6 @@ import {
   RetryLater,
   WaitUntil,
 } from "./definitions.ts";
-import { logTaskStatus } from "./taskStatus.ts";
 
 export type AttemptResult =
   | { outcome: "succeeded"; detail: Record<string, unknown> }

@@ -3,8 +3,8 @@
  * action). The sweep takes its one path (`sweepOnce`); the reminder tick runs as its job does.
  */
 import { randomUUID } from "node:crypto";
+import { countUnflattened } from "../data/getLastProcessed.ts";
 import { flattenContext } from "../etl/flattenContext.ts";
-import { countUnflattened } from "../etl/runIncrementalEtl.ts";
 import { sweepOnce } from "../etl/sweeper.ts";
 import type { Runtime } from "../process/runtime.ts";
 import { reminderPreview } from "../reminders/plan.ts";

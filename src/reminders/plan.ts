@@ -6,8 +6,8 @@
  * idempotent: a tick planned twice, or by two schedulers at once, creates each notification once.
  */
 import { sql } from "drizzle-orm";
+import { getIncompleteUsers, type IncompleteLearner } from "../data/getIncompleteUsers.ts";
 import { type Db, queryRows } from "../db/client.ts";
-import { getIncompleteUsers, type IncompleteLearner } from "./getIncompleteUsers.ts";
 import { localTime, startOfHour } from "./localTime.ts";
 
 export interface PlanContext {

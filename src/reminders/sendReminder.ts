@@ -25,9 +25,9 @@
  */
 import { sql } from "drizzle-orm";
 import { signToken } from "../auth/signing.ts";
+import { hasCompleted } from "../data/getIncompleteUsers.ts";
 import { type Db, isDatabaseUnavailable, queryRows } from "../db/client.ts";
 import { type EmailClient, EmailRejected } from "../mail/emailClient.ts";
-import { hasCompleted } from "./getIncompleteUsers.ts";
 import { reminderEmail } from "./message.ts";
 
 export const UNSUBSCRIBE_PURPOSE = "unsubscribe";

@@ -9,6 +9,7 @@
  * booleans and dates are written as they are: a negative score stays `-0.5`, not `'-0.5`.
  * No byte-order mark is written: the response says `charset=utf-8`.
  */
+import type { CompletionRow, IncompleteRow } from "../data/completionReports.ts";
 
 export type CsvValue = string | number | boolean | null | undefined;
 
@@ -50,3 +51,25 @@ export async function* toCsv<T>(
     yield chunk;
   }
 }
+
+export const COMPLETION_CSV_COLUMNS: readonly CsvColumn<CompletionRow>[] = [
+  { header: "userId", value: (row) => row.userId },
+  { header: "name", value: (row) => row.name },
+  { header: "email", value: (row) => row.email },
+  { header: "avatar", value: (row) => row.avatar },
+  { header: "lessonId", value: (row) => row.lessonId },
+  { header: "lessonTitle", value: (row) => row.lessonTitle },
+  { header: "lessonDate", value: (row) => row.lessonDate },
+  { header: "completedAt", value: (row) => row.completedAt },
+  { header: "scoreScaled", value: (row) => row.scoreScaled },
+  { header: "scoreRaw", value: (row) => row.scoreRaw },
+];
+
+export const INCOMPLETE_CSV_COLUMNS: readonly CsvColumn<IncompleteRow>[] = [
+  { header: "userId", value: (row) => row.userId },
+  { header: "name", value: (row) => row.name },
+  { header: "email", value: (row) => row.email },
+  { header: "avatar", value: (row) => row.avatar },
+  { header: "timezone", value: (row) => row.timezone },
+  { header: "remindersEnabled", value: (row) => row.remindersEnabled },
+];

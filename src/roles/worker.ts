@@ -1,7 +1,7 @@
 /** Role `worker`: consumes the Redis stream and flattens statements (ETL_MODE=streaming). */
 import { ConfigError, loadConfig } from "../config.ts";
 import { startWorker } from "../etl/startWorker.ts";
-import { CONSUMER_GROUP, STATEMENT_STREAM } from "../etl/stream.ts";
+import { CONSUMER_GROUP, STATEMENT_STREAM } from "../names.ts";
 import { startRoleMetrics } from "../process/metricsServer.ts";
 import { startRuntime } from "../process/runtime.ts";
 import { stopOnSignal } from "../process/shutdown.ts";

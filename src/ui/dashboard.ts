@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { csrfToken } from "../auth/session.ts";
-import { completionRates, dashboard } from "../queries/dashboard.ts";
+import { completionRates, dashboard } from "../data/dashboard.ts";
 import { barChart } from "./chart.ts";
 import { html } from "./html.ts";
 import { page, table } from "./layout.ts";

@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { csrfToken } from "../auth/session.ts";
 import { executeSafeQuery, paramsFromForm, type QueryResult } from "../dbTerminal/executeSafeQuery.ts";
-import { getQueryDescriptors, type QueryDescriptor } from "../dbTerminal/queries.ts";
+import { getQueryDescriptors, type QueryDescriptor } from "../dbTerminal/vettedQueries.ts";
 import { AppError } from "../errors.ts";
 import { withoutCredentials } from "../maskUrl.ts";
 import { csvLine } from "../reports/csv.ts";

@@ -4,17 +4,17 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { sql } from "drizzle-orm";
 import { csrfToken } from "../auth/session.ts";
-import { queryRows } from "../db/client.ts";
+import { pipelineTestCredential } from "../data/apiCredentials.ts";
+import { flatRowWritten, rawStatementStored } from "../data/debug.ts";
+import { countUnflattened, getLastProcessed } from "../data/getLastProcessed.ts";
+import { findStreamEntry } from "../data/statementStream.ts";
+import { recentTaskRuns } from "../data/taskStatus.ts";
 import { flattenContext } from "../etl/flattenContext.ts";
-import { getLastProcessed } from "../etl/getLastProcessed.ts";
-import { countUnflattened } from "../etl/runIncrementalEtl.ts";
-import { STATEMENT_STREAM } from "../etl/stream.ts";
 import { sweepOnce } from "../etl/sweeper.ts";
+import { STATEMENT_STREAM } from "../names.ts";
 import { type Html, html } from "./html.ts";
 import { csrfField, page, table } from "./layout.ts";
-import { pipelineTestCredential } from "./pipelineCredential.ts";
 
 interface Step {
   name: string;
@@ -111,36 +111,29 @@ ${result ?? ""}
       });
       if (response.statusCode === 200) {
         started = performance.now();
-        const [raw] = await queryRows<{ stored: string }>(
-          database.db,
-          sql`select stored::text from statements_raw where id = ${id}::uuid`,
-        );
+        const stored = await rawStatementStored(database.db, id);
         steps.push({
           name: "in statements_raw",
-          ok: Boolean(raw),
+          ok: Boolean(stored),
           ms: performance.now() - started,
-          detail: raw ? `stored ${raw.stored}` : "not found",
+          detail: stored ? `stored ${stored}` : "not found",
         });
         if (config.etlMode === "streaming" && redis) {
           started = performance.now();
-          const entries = await redis.xrevrange(STATEMENT_STREAM, "+", "-", "COUNT", 200).catch(() => []);
-          const entry = entries.find(([, fields]) => fields.includes(id));
+          const entry = await findStreamEntry(redis, STATEMENT_STREAM, id, 200);
           steps.push({
             name: `in the ${STATEMENT_STREAM} stream`,
             ok: Boolean(entry),
             ms: performance.now() - started,
             detail: entry
-              ? `entry ${entry[0]}`
+              ? `entry ${entry}`
               : "not found among the newest 200 entries (publishing failed? the sweep will flatten it)",
           });
         }
         started = performance.now();
-        let flat: { flattened_at: string } | undefined;
+        let flat: string | undefined;
         for (let i = 0; i < 100 && !flat; i++) {
-          [flat] = await queryRows<{ flattened_at: string }>(
-            database.db,
-            sql`select flattened_at::text from statements_flat where statement_id = ${id}::uuid`,
-          );
+          flat = await flatRowWritten(database.db, id);
           if (!flat) await sleep(50);
         }
         steps.push({
@@ -148,7 +141,7 @@ ${result ?? ""}
           ok: Boolean(flat),
           ms: performance.now() - started,
           detail: flat
-            ? `flattened ${flat.flattened_at}`
+            ? `flattened ${flat}`
             : config.etlMode === "streaming"
               ? "not within 5 s: is a worker running (cohort-lrs worker)?"
               : "not within 5 s: the sweep runs every INCREMENTAL_ETL_INTERVAL in the scheduler",
@@ -163,17 +156,7 @@ ${result ?? ""}
     const { database, signingSecret } = app.deps;
     const [backlog, runs] = await Promise.all([
       countUnflattened(database.db),
-      queryRows<{
-        status: string;
-        started_at: string;
-        finished_at: string | null;
-        detail: Record<string, unknown> | null;
-        error: string | null;
-      }>(
-        database.db,
-        sql`select status, started_at::text, finished_at::text, detail, error from task_status
-            where task_name = 'incremental-etl' order by id desc limit 10`,
-      ),
+      recentTaskRuns(database.db, "incremental-etl", 10),
     ]);
     return page(
       "Incremental ETL",

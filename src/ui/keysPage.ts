@@ -4,21 +4,23 @@
  * in the others (the verification cache).
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { and, desc, eq, isNull } from "drizzle-orm";
 import { Type } from "typebox";
-import { hashSecret, randomToken } from "../auth/secrets.ts";
 import { csrfToken } from "../auth/session.ts";
-import { apiCredentials } from "../db/schema.ts";
+import {
+  createApiCredential,
+  listApiCredentials,
+  PIPELINE_TEST_KEY,
+  revokeApiCredential,
+} from "../data/apiCredentials.ts";
 import { type Html, html } from "./html.ts";
 import { csrfField, page, table } from "./layout.ts";
-import { PIPELINE_TEST_KEY } from "./pipelineCredential.ts";
 
 export const SCOPES = ["all", "statements/write", "statements/read"] as const;
 
 export const keysPage: FastifyPluginAsyncTypebox = async (app) => {
   const render = async (holder: string, notice?: Html) => {
     const { database, signingSecret, config } = app.deps;
-    const rows = await database.db.select().from(apiCredentials).orderBy(desc(apiCredentials.createdAt));
+    const rows = await listApiCredentials(database.db);
     const csrf = csrfToken(signingSecret, holder);
     const kind = (row: (typeof rows)[number]) =>
       row.bootstrap
@@ -91,11 +93,7 @@ ${table(
             ),
           );
       }
-      const key = `lrs_${randomToken(9)}`;
-      const secret = randomToken(24);
-      await app.deps.database.db
-        .insert(apiCredentials)
-        .values({ name, key, secretHash: await hashSecret(secret), scopes: [scope] });
+      const { key, secret } = await createApiCredential(app.deps.database.db, name, scope);
       const notice = html`<div class="notice"><strong>Key created. Copy the secret now: it is not shown again.</strong>
 <pre>key:    ${key}
 secret: ${secret}</pre></div>`;
@@ -118,19 +116,13 @@ secret: ${secret}</pre></div>`;
     async (request, reply) => {
       const id = request.body.id ?? "";
       const valid = /^[0-9a-f-]{36}$/i.test(id);
-      const revoked = valid
-        ? await app.deps.database.db
-            .update(apiCredentials)
-            .set({ revokedAt: new Date() })
-            .where(and(eq(apiCredentials.id, id), isNull(apiCredentials.revokedAt)))
-            .returning({ key: apiCredentials.key })
-        : [];
+      const revoked = valid ? await revokeApiCredential(app.deps.database.db, id) : undefined;
       app.credentialVerifier.forget();
-      const notice = revoked[0]
-        ? html`<p class="notice">Revoked ${revoked[0].key}. Content using it now gets 401.</p>`
+      const notice = revoked
+        ? html`<p class="notice">Revoked ${revoked}. Content using it now gets 401.</p>`
         : html`<p class="notice bad">No active key with that id.</p>`;
       return reply
-        .code(revoked[0] ? 200 : 400)
+        .code(revoked ? 200 : 400)
         .type("text/html; charset=utf-8")
         .send(await render(request.adminHolder!, notice));
     },

@@ -6,10 +6,9 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { sql } from "drizzle-orm";
 import { Type } from "typebox";
 import { csrfToken } from "../auth/session.ts";
-import { queryRows } from "../db/client.ts";
+import { notificationCounts, recentNotifications, unconfirmedNotifications } from "../data/notifications.ts";
 import { isSaneInstant, SANE_DATES } from "../http/validation.ts";
 import { reminderEmail } from "../reminders/message.ts";
 import { reminderPreview } from "../reminders/plan.ts";
@@ -48,39 +47,9 @@ export const reminderPage: FastifyPluginAsyncTypebox = async (app) => {
         { reminderHour: config.reminderHour, publicBaseUrl: config.publicBaseUrl },
         at,
       ),
-      queryRows<{
-        email: string;
-        title: string;
-        status: string;
-        attempts: number;
-        error: string | null;
-        created_at: string;
-        sent_at: string | null;
-      }>(
-        database.db,
-        sql`select u.email, l.title, n.status, n.attempts, n.error, n.created_at::text, n.sent_at::text
-            from notifications n join users u on u.id = n.user_id join lessons l on l.id = n.lesson_id
-            order by n.created_at desc limit 20`,
-      ),
-      queryRows<{ status: string; n: number }>(
-        database.db,
-        sql`select status, count(*)::int as n from notifications group by status order by status`,
-      ),
-      queryRows<{
-        id: string;
-        email: string;
-        title: string;
-        lesson_date: string;
-        data_sent_at: string | null;
-        error: string | null;
-      }>(
-        database.db,
-        sql`select n.id, u.email, l.title, to_char(l.lesson_date, 'YYYY-MM-DD') as lesson_date,
-                   n.data_sent_at::text, n.error
-            from notifications n join users u on u.id = n.user_id join lessons l on l.id = n.lesson_id
-            where n.status = 'unconfirmed'
-            order by n.data_sent_at desc nulls last limit 100`,
-      ),
+      recentNotifications(database.db, 20),
+      notificationCounts(database.db),
+      unconfirmedNotifications(database.db, 100),
     ]);
     const unconfirmedCount = counts.find((c) => c.status === "unconfirmed")?.n ?? 0;
     const domain = new URL(config.publicBaseUrl).hostname;

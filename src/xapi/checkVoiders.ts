@@ -6,8 +6,8 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/client.ts";
 import { AppError } from "../errors.ts";
+import { VOIDED_VERB } from "../names.ts";
 import type { PreparedStatement } from "./prepareStatement.ts";
-import { VOIDED_VERB_ID } from "./validateStatement.ts";
 
 export class VoidingVoider extends AppError {
   constructor(index: number, target: string, batch: boolean) {
@@ -23,7 +23,7 @@ export class VoidingVoider extends AppError {
 
 export async function checkVoiders(db: Db, statements: PreparedStatement[], batch: boolean): Promise<void> {
   const voiding = statements.flatMap((statement, index) =>
-    statement.verb.id === VOIDED_VERB_ID && statement.object.objectType === "StatementRef"
+    statement.verb.id === VOIDED_VERB && statement.object.objectType === "StatementRef"
       ? [{ index, target: statement.object.id }]
       : [],
   );
@@ -33,7 +33,7 @@ export async function checkVoiders(db: Db, statements: PreparedStatement[], batc
     db,
     sql`select id from statements_raw
         where id in (select jsonb_array_elements_text(${JSON.stringify(voiding.map((v) => v.target))}::jsonb)::uuid)
-          and payload->'verb'->>'id' = ${VOIDED_VERB_ID}`,
+          and payload->'verb'->>'id' = ${VOIDED_VERB}`,
   );
   const voiders = new Set([...inRequest, ...stored.map((row) => row.id)]);
   const bad = voiding.find(({ target }) => voiders.has(target));

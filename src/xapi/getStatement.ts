@@ -4,7 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/client.ts";
-import { VOIDED_VERB } from "../etl/writeFlatRows.ts";
+import { VOIDED_VERB } from "../names.ts";
 import type { StoredStatement } from "./validateStatement.ts";
 
 export async function getStatement(

@@ -8,10 +8,11 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { EtlMode } from "../config.ts";
+import { publishStatements } from "../data/statementStream.ts";
 import { type Db, withTimeout } from "../db/client.ts";
 import { AppError, type ErrorDetail } from "../errors.ts";
-import { publishStatements, STATEMENT_STREAM } from "../etl/stream.ts";
 import { metrics } from "../metrics.ts";
+import { STATEMENT_STREAM } from "../names.ts";
 import { type AttachmentContent, matchAttachmentParts } from "./attachmentParts.ts";
 import { checkVoiders } from "./checkVoiders.ts";
 import { trackStore } from "./consistentThrough.ts";

@@ -10,8 +10,9 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/client.ts";
+import { VOIDED_VERB } from "../names.ts";
 import type { StatementQuery } from "./parseStatementQuery.ts";
-import { type StoredStatement, VOIDED_VERB_ID } from "./validateStatement.ts";
+import type { StoredStatement } from "./validateStatement.ts";
 
 /** Where a page ends: the last statement returned, by (`stored`, id). */
 export interface PagePosition {
@@ -25,7 +26,7 @@ export interface StatementPage {
   next?: PagePosition | undefined;
 }
 
-const VOIDED = sql.raw(`'${VOIDED_VERB_ID}'`);
+const VOIDED = sql.raw(`'${VOIDED_VERB}'`);
 
 /**
  * True when the statement `r` is voided. The literal verb lets PostgreSQL use the partial index of

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { VOIDED_VERB } from "../names.ts";
 import {
   MAX_EXTENSION_DEPTH,
   MAX_PROBLEMS,
   type StatementProblem,
-  VOIDED_VERB_ID,
   validateStatement,
   validateStatements,
 } from "./validateStatement.ts";
@@ -195,7 +195,7 @@ describe("validateStatement: valid statements", () => {
 
   it("accepts a voiding statement", () => {
     const voiding = statement({
-      verb: { id: VOIDED_VERB_ID, display: { "en-US": "voided" } },
+      verb: { id: VOIDED_VERB, display: { "en-US": "voided" } },
       object: { objectType: "StatementRef", id: UUID_2 },
     });
     expect(validate(voiding)).toEqual([]);
@@ -311,9 +311,9 @@ describe("validateStatement: the statement", () => {
 
   it("requires a voiding statement's object to be a StatementRef", () => {
     expectOnly(
-      statement({ verb: { id: VOIDED_VERB_ID }, object: ACTIVITY }),
+      statement({ verb: { id: VOIDED_VERB }, object: ACTIVITY }),
       "object.objectType",
-      `must be StatementRef when the verb is ${VOIDED_VERB_ID}`,
+      `must be StatementRef when the verb is ${VOIDED_VERB}`,
     );
   });
 

@@ -40,6 +40,7 @@
  */
 
 import { findUnstorableText } from "../db/storableText.ts";
+import { VOIDED_VERB } from "../names.ts";
 import type { XapiVersion } from "./version.ts";
 
 export interface StatementProblem {
@@ -54,7 +55,6 @@ export interface ValidateOptions {
 }
 
 /** The reserved verb of a statement that voids another (§2.3.2). */
-export const VOIDED_VERB_ID = "http://adlnet.gov/expapi/verbs/voided";
 
 /** At most this many problems are returned; a request with more is rejected on these alone. */
 export const MAX_PROBLEMS = 50;
@@ -586,11 +586,11 @@ function checkStatement(value: unknown, path: string, c: Check): void {
   // §2.3.2: a voiding statement's object is the StatementRef of the statement it voids.
   const verb = own(value, "verb");
   const object = own(value, "object");
-  if (isObject(verb) && own(verb, "id") === VOIDED_VERB_ID && isObject(object)) {
+  if (isObject(verb) && own(verb, "id") === VOIDED_VERB && isObject(object)) {
     if (own(object, "objectType") !== "StatementRef") {
       c.problems.add(
         child(child(path, "object"), "objectType"),
-        `must be StatementRef when the verb is ${VOIDED_VERB_ID}`,
+        `must be StatementRef when the verb is ${VOIDED_VERB}`,
       );
     }
   }

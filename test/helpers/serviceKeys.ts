@@ -6,8 +6,8 @@
  */
 import type { Redis } from "ioredis";
 import { RATE_LIMIT_NAMESPACE } from "../../src/app.ts";
-import { STATEMENT_STREAM } from "../../src/etl/stream.ts";
 import { JOB_QUEUE } from "../../src/jobs/bullmqRunner.ts";
+import { STATEMENT_STREAM } from "../../src/names.ts";
 
 export const SERVICE_KEY_PATTERNS = [
   `${STATEMENT_STREAM}*`,

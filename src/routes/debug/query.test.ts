@@ -5,8 +5,8 @@ import { createTestDatabase, type TestDatabase, truncateAll } from "../../../tes
 import type { App } from "../../app.ts";
 import { createLesson } from "../../commands/createLesson.ts";
 import { signUp } from "../../commands/signUp.ts";
+import { logTaskStatus } from "../../data/taskStatus.ts";
 import { queryRows } from "../../db/client.ts";
-import { logTaskStatus } from "../../jobs/taskStatus.ts";
 
 let database: TestDatabase;
 let app: App;

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { executeSafeQuery } from "../../dbTerminal/executeSafeQuery.ts";
-import { getQueryDescriptors } from "../../dbTerminal/queries.ts";
+import { getQueryDescriptors } from "../../dbTerminal/vettedQueries.ts";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
 
 const ParamDescriptorRead = Type.Object({

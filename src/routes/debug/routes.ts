@@ -4,9 +4,9 @@
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { lastStatement, rawStatement, recentCompletions } from "../../data/debug.ts";
 import { NotFound } from "../../errors.ts";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
-import { lastStatement, rawStatement, recentCompletions } from "../../queries/debug.ts";
 import { reminderPreview } from "../../reminders/plan.ts";
 
 const DateTime = Type.String({ format: "date-time" });

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { createLesson } from "../../commands/createLesson.ts";
+import { listLessons } from "../../data/listLessons.ts";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
 import { presentLesson } from "../../presenters/lesson.ts";
-import { listLessons } from "../../queries/listLessons.ts";
 import { CreateLessonRequest, LessonPage, LessonRead, ListLessonsQuery } from "./schema.ts";
 
 /** Lessons, for operators (admin). Reports and reminders are built on them. */

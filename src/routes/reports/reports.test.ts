@@ -12,14 +12,14 @@ import { recordStatements, statement } from "../../../test/helpers/xapi.ts";
 import type { App } from "../../app.ts";
 import { createLesson } from "../../commands/createLesson.ts";
 import { signUp } from "../../commands/signUp.ts";
-import type { Lesson, User } from "../../db/schema.ts";
 import {
   type CompletionRow,
   getCohortCompletions,
   type IncompleteRow,
   streamCohortCompletions,
   streamIncompleteLearners,
-} from "../../reports/completions.ts";
+} from "../../data/completionReports.ts";
+import type { Lesson, User } from "../../db/schema.ts";
 import { csvField, csvLine } from "../../reports/csv.ts";
 import type { Statement } from "../../xapi/validateStatement.ts";
 import { wantsCsv } from "./routes.ts";

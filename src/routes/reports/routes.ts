@@ -1,17 +1,15 @@
 import { Readable } from "node:stream";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply } from "fastify";
-import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
 import {
-  COMPLETION_CSV_COLUMNS,
   findLesson,
   getCohortCompletions,
   getIncompleteLearners,
-  INCOMPLETE_CSV_COLUMNS,
   streamCohortCompletions,
   streamIncompleteLearners,
-} from "../../reports/completions.ts";
-import { toCsv } from "../../reports/csv.ts";
+} from "../../data/completionReports.ts";
+import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
+import { COMPLETION_CSV_COLUMNS, INCOMPLETE_CSV_COLUMNS, toCsv } from "../../reports/csv.ts";
 import {
   CohortParams,
   CompletionsQuery,

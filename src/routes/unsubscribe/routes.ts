@@ -11,10 +11,9 @@
  * The token is signed; a bad or forged one gets a plain 400 page and changes nothing.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { eq } from "drizzle-orm";
 import { Type } from "typebox";
 import { verifyToken } from "../../auth/signing.ts";
-import { users } from "../../db/schema.ts";
+import { remindersEnabled, turnOffReminders } from "../../data/reminderSettings.ts";
 import { UNSUBSCRIBE_PURPOSE } from "../../reminders/sendReminder.ts";
 import { escapeHtml } from "../../ui/html.ts";
 
@@ -73,27 +72,25 @@ export const unsubscribeRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const userId = learnerOf(token);
       let answer: { status: 200 | 400; html: string } = badLink;
       if (userId) {
-        const [learner] = await db
-          .select({ remindersEnabled: users.remindersEnabled })
-          .from(users)
-          .where(eq(users.id, userId));
-        answer = !learner
-          ? noLearner
-          : {
-              status: 200,
-              html: page(
-                "Stop lesson reminders?",
-                `<p>${
-                  learner.remindersEnabled
-                    ? "Press the button to stop getting lesson reminders from this course."
-                    : "Reminders are already off for you; you will not get any."
-                }</p>
+        const enabled = await remindersEnabled(db, userId);
+        answer =
+          enabled === undefined
+            ? noLearner
+            : {
+                status: 200,
+                html: page(
+                  "Stop lesson reminders?",
+                  `<p>${
+                    enabled
+                      ? "Press the button to stop getting lesson reminders from this course."
+                      : "Reminders are already off for you; you will not get any."
+                  }</p>
 <form method="post" action="/unsubscribe?token=${escapeHtml(encodeURIComponent(token!))}">
 <input type="hidden" name="List-Unsubscribe" value="One-Click">
 <button type="submit">Unsubscribe</button>
 </form>`,
-              ),
-            };
+                ),
+              };
       }
       return reply.code(answer.status).type("text/html; charset=utf-8").send(answer.html);
     },
@@ -109,21 +106,15 @@ export const unsubscribeRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const userId = learnerOf(request.query.token);
       let answer: { status: 200 | 400; html: string } = badLink;
       if (userId) {
-        const updated = await db
-          .update(users)
-          .set({ remindersEnabled: false })
-          .where(eq(users.id, userId))
-          .returning({ id: users.id });
-        answer =
-          updated.length === 0
-            ? noLearner
-            : {
-                status: 200,
-                html: page(
-                  "You are unsubscribed",
-                  "<p>You will not get any more lesson reminders from this course.</p>",
-                ),
-              };
+        answer = !(await turnOffReminders(db, userId))
+          ? noLearner
+          : {
+              status: 200,
+              html: page(
+                "You are unsubscribed",
+                "<p>You will not get any more lesson reminders from this course.</p>",
+              ),
+            };
       }
       return reply.code(answer.status).type("text/html; charset=utf-8").send(answer.html);
     },

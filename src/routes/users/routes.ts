@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { listUsers } from "../../data/listUsers.ts";
 import { CohortId, errorResponses, Pagination } from "../../http/schemas.ts";
 import { presentUserForAdmin } from "../../presenters/user.ts";
-import { listUsers } from "../../queries/listUsers.ts";
 import { UserRead } from "../signup/schema.ts";
 
 const AdminUserRead = Type.Object({ ...UserRead.properties, remindersEnabled: Type.Boolean() });

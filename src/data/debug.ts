@@ -1,6 +1,7 @@
 /** Reads behind the debug API and the admin pages. */
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/client.ts";
+import { COMPLETING_ROW } from "./completion.ts";
 
 export interface LastStatement {
   id: string;
@@ -64,7 +65,7 @@ export async function recentCompletions(db: Db, limit: number): Promise<RecentCo
                   and (u.cohort_id is null or l.cohort_id = u.cohort_id) limit 1) as lesson_title,
                f.result_score_scaled as score_scaled
         from statements_flat f left join users u on u.id = f.user_id
-        where f.is_completion and not f.voided
+        where ${COMPLETING_ROW}
         order by f.stored desc, f.statement_id desc limit ${limit}`,
   );
   return rows.map((row) => ({
@@ -90,4 +91,22 @@ export async function rawStatement(
     sql`select payload, stored from statements_raw where id = ${id}::uuid`,
   );
   return row ? { payload: row.payload, stored: new Date(row.stored) } : undefined;
+}
+
+/** `stored` of the raw statement with this id, as PostgreSQL prints it, or undefined. */
+export async function rawStatementStored(db: Db, id: string): Promise<string | undefined> {
+  const [row] = await queryRows<{ stored: string }>(
+    db,
+    sql`select stored::text from statements_raw where id = ${id}::uuid`,
+  );
+  return row?.stored;
+}
+
+/** When the flat row of this statement was written, as PostgreSQL prints it, or undefined. */
+export async function flatRowWritten(db: Db, id: string): Promise<string | undefined> {
+  const [row] = await queryRows<{ flattened_at: string }>(
+    db,
+    sql`select flattened_at::text from statements_flat where statement_id = ${id}::uuid`,
+  );
+  return row?.flattened_at;
 }

@@ -7,8 +7,7 @@
 import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import { type Db, queryRows } from "../db/client.ts";
-import { countUnflattened } from "./runIncrementalEtl.ts";
-import { CONSUMER_GROUP, STATEMENT_STREAM } from "./stream.ts";
+import { CONSUMER_GROUP, STATEMENT_STREAM } from "../names.ts";
 
 export interface LastProcessed {
   /** `stored` of the newest flattened statement, or null when nothing is flattened. */
@@ -21,6 +20,16 @@ export interface LastProcessed {
   streamPending: number | null;
   /** Stream length (entries kept, acknowledged or not); null without Redis. */
   streamLength: number | null;
+}
+
+/** How many raw statements have no flat row. */
+export async function countUnflattened(db: Db): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from statements_raw r
+        where not exists (select 1 from statements_flat f where f.statement_id = r.id)`,
+  );
+  return row?.n ?? 0;
 }
 
 export async function getLastProcessed(db: Db, redis?: Redis): Promise<LastProcessed> {

@@ -16,7 +16,7 @@
  * `to_char` so both drivers give the same text.
  */
 import { type SQL, sql } from "drizzle-orm";
-import { completedCtes } from "../reminders/getIncompleteUsers.ts";
+import { actorIsLearner, completedCtes, mailboxOf } from "../data/completion.ts";
 
 export type ParamType = "string" | "integer" | "date" | "uuid" | "enum" | "email";
 
@@ -139,14 +139,9 @@ const PREBUILT_QUERIES: readonly PrebuiltQuery[] = [
         f.is_completion, f.voided, f.result_completion, f.result_success, f.result_score_scaled,
         f.user_id, f.actor_mbox, f.actor_account_homepage, f.actor_account_name, f.flattened_at
       from statements_flat f
-      where f.actor_mbox = 'mailto:' || ${p.email}::text
+      where f.actor_mbox = ${mailboxOf(sql`${p.email}::text`)}
         or (f.actor_account_homepage = ${context.publicBaseUrl}::text and f.actor_account_name = ${p.avatar}::text)
-        or exists (
-          select 1 from learner l
-          where f.user_id = l.id
-            or f.actor_mbox = 'mailto:' || l.email
-            or (f.actor_account_homepage = ${context.publicBaseUrl}::text and f.actor_account_name = l.avatar)
-        )
+        or exists (select 1 from learner u where ${actorIsLearner(context.publicBaseUrl)})
       order by f.timestamp desc, f.statement_id
       limit ${p.limit}::int`,
   },
@@ -166,7 +161,7 @@ const PREBUILT_QUERIES: readonly PrebuiltQuery[] = [
         where cohort_id = ${p.cohortId}::text
           and (${p.lessonDate}::date is null or lesson_date = ${p.lessonDate}::date)
       ),
-      ${completedCtes(sql.raw("lesson_set"), context.publicBaseUrl)}
+      ${completedCtes(sql.raw("lesson_set"), context.publicBaseUrl, sql`${p.cohortId}::text`)}
       select l.id as lesson_id, to_char(l.lesson_date, 'YYYY-MM-DD') as lesson_date, l.title, l.activity_id,
         count(u.id)::int as learners,
         (count(u.id) filter (where c.user_id is not null))::int as completed,

@@ -12,24 +12,16 @@
  * `statements_raw` holds under the entry's id (committed by our api after validation), never the
  * entry's payload, and an entry whose id is not stored is validated like any other publisher's.
  * So writing a false `origin` can neither change a stored statement's flat row nor slip an
- * unvalidated statement in.
+ * unvalidated statement in. Entries from any other publisher are validated (by the xAPI version in
+ * their `version` field, else by the statement's own `version`) and stored by the worker.
+ *
+ * The stream's names (STATEMENT_STREAM, DEAD_STREAM, CONSUMER_GROUP, OWN_ORIGIN) are in `src/names.ts`.
  */
 import type { Redis } from "ioredis";
-import type { XapiVersion } from "../xapi/version.ts";
+import { OWN_ORIGIN } from "../names.ts";
 
-/** Stream names and the consumer group: interfaces other deployments rely on. */
-export const STATEMENT_STREAM = "xapi:statements";
-export const DEAD_STREAM = "xapi:statements:dead";
-export const CONSUMER_GROUP = "cohort-lrs-flatten";
 /** Approximate cap on stream length (XADD MAXLEN ~): acknowledged history beyond it is trimmed. */
 export const STREAM_MAXLEN = 1_000_000;
-/**
- * The `origin` field of entries this service publishes. Their statements were validated and
- * committed to statements_raw before publishing, so the worker need not do either again; entries
- * from any other publisher are validated (by the xAPI version in their `version` field, else by
- * the statement's own `version`) and stored by the worker.
- */
-export const OWN_ORIGIN = "cohort-lrs";
 
 export interface Publishable {
   id: string;
@@ -46,7 +38,7 @@ export async function publishStatements(
   redis: Redis,
   stream: string,
   statements: Publishable[],
-  version: XapiVersion,
+  version: string,
 ): Promise<void> {
   if (statements.length === 0) return;
   const pipeline = redis.pipeline();
@@ -77,7 +69,21 @@ export function publishStatement(
   redis: Redis,
   stream: string,
   statement: Publishable,
-  version: XapiVersion,
+  version: string,
 ): Promise<void> {
   return publishStatements(redis, stream, [statement], version);
+}
+
+/**
+ * The id of the stream entry that carries statement `statementId`, looked for among the newest
+ * `newest` entries of `stream`; undefined when it is not there or Redis does not answer.
+ */
+export async function findStreamEntry(
+  redis: Redis,
+  stream: string,
+  statementId: string,
+  newest = 200,
+): Promise<string | undefined> {
+  const entries = await redis.xrevrange(stream, "+", "-", "COUNT", newest).catch(() => []);
+  return entries.find(([, fields]) => fields.includes(statementId))?.[0];
 }

@@ -3,8 +3,9 @@
 import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import { type Db, queryRows } from "../db/client.ts";
-import { getLastProcessed, type LastProcessed } from "../etl/getLastProcessed.ts";
-import { CONSUMER_GROUP, STATEMENT_STREAM } from "../etl/stream.ts";
+import { CONSUMER_GROUP, STATEMENT_STREAM } from "../names.ts";
+import { completedCtes } from "./completion.ts";
+import { getLastProcessed, type LastProcessed } from "./getLastProcessed.ts";
 
 export interface Dashboard {
   counts: { learners: number; lessons: number; statementsRaw: number; statementsFlat: number };
@@ -92,14 +93,8 @@ export async function completionRates(
     db,
     sql`
     with cohort_lessons as (select * from lessons where cohort_id = ${cohortId}),
-    done as (
-      select l.id, count(distinct u.id)::int as completed
-      from cohort_lessons l
-      join statements_flat f on f.object_id = l.activity_id and f.is_completion and not f.voided
-      join users u on u.cohort_id = l.cohort_id
-        and (u.id = f.user_id or f.actor_mbox = 'mailto:' || u.email
-             or (f.actor_account_homepage = ${publicBaseUrl} and f.actor_account_name = u.avatar))
-      group by l.id)
+    ${completedCtes(sql.raw("cohort_lessons"), publicBaseUrl, cohortId)},
+    done as (select c.lesson_id as id, count(distinct c.user_id)::int as completed from completed c group by c.lesson_id)
     select l.id as "lessonId", l.title, to_char(l.lesson_date, 'YYYY-MM-DD') as "lessonDate",
            coalesce(done.completed, 0) as completed,
            (select count(*)::int from users where cohort_id = ${cohortId}) as learners

@@ -3,12 +3,9 @@
  * not completed a lesson. One place for their SQL, shared by the JSON pages and the CSV streams.
  *
  * Terminology:
- * - completion: a flat row whose object is the lesson's activity, that is a completion
- *   (`is_completion`: a COMPLETION_VERBS verb or `result.completion = true`) and is not voided,
- *   and whose actor is a learner of the lesson's cohort: by `user_id`, by `mailto:<email>`, or by
- *   the account `{homePage: PUBLIC_BASE_URL, name: <avatar>}` (DESIGN §6; the same rule as
- *   `reminders/getIncompleteUsers.ts`). Statements sent before the learner signed up, or before
- *   the lesson existed, count.
+ * - completion: a statement that completes the lesson by the rule of `src/data/completion.ts`
+ *   (DESIGN §6), shared with the reminders, the dashboard and the DB terminal. Statements sent
+ *   before the learner signed up, or before the lesson existed, count.
  * - completion row: one (learner, lesson) pair with at least one completion. Its `completedAt` is
  *   the earliest completion's xAPI `timestamp` (when the learner did it, not when it was stored).
  *   Its score is that of the learner's best completion: the highest `result.score.scaled` (then
@@ -27,8 +24,8 @@ import { eq, type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/client.ts";
 import { type Lesson, lessons } from "../db/schema.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
-import type { Page } from "../queries/listLessons.ts";
-import type { CsvColumn } from "./csv.ts";
+import { actorIsLearner, COMPLETING_ROW, completedCtes } from "./completion.ts";
+import type { Page } from "./listLessons.ts";
 
 type Executor = Pick<Db, "execute">;
 
@@ -69,28 +66,6 @@ export interface CompletionsFilter {
   from?: string | undefined;
   to?: string | undefined;
 }
-
-export const COMPLETION_CSV_COLUMNS: readonly CsvColumn<CompletionRow>[] = [
-  { header: "userId", value: (row) => row.userId },
-  { header: "name", value: (row) => row.name },
-  { header: "email", value: (row) => row.email },
-  { header: "avatar", value: (row) => row.avatar },
-  { header: "lessonId", value: (row) => row.lessonId },
-  { header: "lessonTitle", value: (row) => row.lessonTitle },
-  { header: "lessonDate", value: (row) => row.lessonDate },
-  { header: "completedAt", value: (row) => row.completedAt },
-  { header: "scoreScaled", value: (row) => row.scoreScaled },
-  { header: "scoreRaw", value: (row) => row.scoreRaw },
-];
-
-export const INCOMPLETE_CSV_COLUMNS: readonly CsvColumn<IncompleteRow>[] = [
-  { header: "userId", value: (row) => row.userId },
-  { header: "name", value: (row) => row.name },
-  { header: "email", value: (row) => row.email },
-  { header: "avatar", value: (row) => row.avatar },
-  { header: "timezone", value: (row) => row.timezone },
-  { header: "remindersEnabled", value: (row) => row.remindersEnabled },
-];
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
@@ -153,7 +128,7 @@ function windowHaving(filter: CompletionsFilter): SQL {
 
 function cohortLessonsSql(cohortId: string, filter: CompletionsFilter): SQL {
   const lessonFilter = filter.lessonId ? sql`and id = ${filter.lessonId}::uuid` : sql``;
-  return sql`select id, activity_id, title, lesson_date from lessons where cohort_id = ${cohortId} ${lessonFilter}`;
+  return sql`select id, cohort_id, activity_id, title, lesson_date from lessons where cohort_id = ${cohortId} ${lessonFilter}`;
 }
 
 /**
@@ -163,28 +138,13 @@ function cohortLessonsSql(cohortId: string, filter: CompletionsFilter): SQL {
  */
 function completionCountsSql(cohortId: string, filter: CompletionsFilter, publicBaseUrl: string): SQL {
   return sql`
-    with learners as (
-      select id, name, email, avatar from users where cohort_id = ${cohortId}
-    ),
-    completions as (
-      select l.id as lesson_id, f.user_id, f.actor_mbox, f.actor_account_homepage, f.actor_account_name, f."timestamp"
-      from (${cohortLessonsSql(cohortId, filter)}) l
-      join statements_flat f on f.object_id = l.activity_id and f.is_completion and not f.voided
-    ),
-    matched as (
-      select u.id as user_id, c.lesson_id, c."timestamp" from completions c join learners u on u.id = c.user_id
-      union all
-      select u.id, c.lesson_id, c."timestamp" from completions c join learners u on c.actor_mbox = 'mailto:' || u.email
-      where c.user_id is distinct from u.id
-      union all
-      select u.id, c.lesson_id, c."timestamp" from completions c join learners u on c.actor_account_name = u.avatar
-      where c.actor_account_homepage = ${publicBaseUrl} and c.user_id is distinct from u.id
-    ),
-    completed as (
-      select f.user_id, f.lesson_id from matched f group by f.user_id, f.lesson_id ${windowHaving(filter)}
+    with cohort_lessons as (${cohortLessonsSql(cohortId, filter)}),
+    ${completedCtes(sql.raw("cohort_lessons"), publicBaseUrl, cohortId)},
+    completion_rows as (
+      select f.user_id, f.lesson_id from completed f group by f.user_id, f.lesson_id ${windowHaving(filter)}
     )
     select u.id as "userId", count(*)::int as rows
-    from completed c join learners u on u.id = c.user_id
+    from completion_rows c join cohort_learners u on u.id = c.user_id
     group by u.id, u.name
     order by u.name, u.id`;
 }
@@ -215,10 +175,7 @@ function completionRowsSql(
              (array_agg(f.result_score_raw ${best}))[1] as score_raw
       from statements_flat f
       join cohort_lessons l on l.activity_id = f.object_id
-      where f.is_completion and not f.voided
-        and (f.user_id = u.id
-             or f.actor_mbox = 'mailto:' || u.email
-             or (f.actor_account_homepage = ${publicBaseUrl} and f.actor_account_name = u.avatar))
+      where ${COMPLETING_ROW} and ${actorIsLearner(publicBaseUrl)}
       group by l.id, l.title, l.lesson_date
       ${windowHaving(filter)}
     ) c
@@ -232,19 +189,14 @@ function completionRowsSql(
  */
 function incompleteRowsSql(scope: LearnerScope, lesson: Lesson, publicBaseUrl: string): SQL {
   return sql`
-    with completions as (
-      select f.user_id, f.actor_mbox, f.actor_account_homepage, f.actor_account_name
-      from statements_flat f
-      where f.object_id = ${lesson.activityId} and f.is_completion and not f.voided
-    )
+    with lesson as (
+      select ${lesson.id}::uuid as id, ${lesson.cohortId}::text as cohort_id, ${lesson.activityId}::text as activity_id
+    ),
+    ${completedCtes(sql.raw("lesson"), publicBaseUrl, lesson.cohortId)}
     select u.id as "userId", u.name, u.email, u.avatar, u.timezone, u.reminders_enabled as "remindersEnabled"
     from users u
     where ${learnersWhere(scope)}
-      and not exists (select 1 from completions c where c.user_id = u.id)
-      and not exists (select 1 from completions c where c.actor_mbox = 'mailto:' || u.email)
-      and not exists (
-        select 1 from completions c
-        where c.actor_account_homepage = ${publicBaseUrl} and c.actor_account_name = u.avatar)`;
+      and not exists (select 1 from completed c where c.user_id = u.id)`;
 }
 
 const LEARNER_ORDER = sql`order by r.name, r."userId"`;

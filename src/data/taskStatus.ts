@@ -4,8 +4,8 @@
  * finish time, counts (`detail`) and error. The admin dashboard reads the newest rows.
  */
 import { randomUUID } from "node:crypto";
-import { and, eq } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import { and, eq, sql } from "drizzle-orm";
+import { type Db, queryRows } from "../db/client.ts";
 import { taskStatus } from "../db/schema.ts";
 
 export type TaskState = "started" | "succeeded" | "retrying" | "failed";
@@ -40,4 +40,21 @@ export async function logTaskStatus(
     .returning({ id: taskStatus.id });
   if (updated.length === 0) await db.insert(taskStatus).values({ taskName: name, runId, attempt, ...values });
   return runId;
+}
+
+export interface TaskRun {
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  detail: Record<string, unknown> | null;
+  error: string | null;
+}
+
+/** The newest `limit` attempts of task `name`, newest first. */
+export async function recentTaskRuns(db: Db, name: string, limit: number): Promise<TaskRun[]> {
+  return queryRows<TaskRun>(
+    db,
+    sql`select status, started_at::text, finished_at::text, detail, error from task_status
+        where task_name = ${name} order by id desc limit ${limit}`,
+  );
 }
