@@ -4,7 +4,7 @@
  * in the others (the verification cache).
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
 import { Type } from "typebox";
 import { hashSecret, randomToken } from "../auth/secrets.ts";
 import { csrfToken } from "../auth/session.ts";
@@ -19,6 +19,7 @@ export const keysPage: FastifyPluginAsyncTypebox = async (app) => {
   const render = async (holder: string, notice?: Html) => {
     const { database, signingSecret, config } = app.deps;
     const rows = await database.db.select().from(apiCredentials).orderBy(desc(apiCredentials.createdAt));
+    const now = new Date();
     const csrf = csrfToken(signingSecret, holder);
     const kind = (row: (typeof rows)[number]) =>
       row.bootstrap
@@ -42,8 +43,8 @@ ${table(
     kind(row),
     row.createdAt,
     row.lastUsedAt,
-    row.revokedAt,
-    row.revokedAt
+    row.revokedAt && row.revokedAt > now ? html`expires ${row.revokedAt.toISOString()}` : row.revokedAt,
+    row.revokedAt && row.revokedAt <= now
       ? ""
       : html`<form method="post" action="/ui/admin/keys/revoke" class="inline">${csrfField(csrf)}<input type="hidden" name="id" value="${row.id}"><button class="danger" type="submit">Revoke</button></form>`,
   ]),
@@ -122,7 +123,12 @@ secret: ${secret}</pre></div>`;
         ? await app.deps.database.db
             .update(apiCredentials)
             .set({ revokedAt: new Date() })
-            .where(and(eq(apiCredentials.id, id), isNull(apiCredentials.revokedAt)))
+            .where(
+              and(
+                eq(apiCredentials.id, id),
+                or(isNull(apiCredentials.revokedAt), gt(apiCredentials.revokedAt, new Date())),
+              ),
+            )
             .returning({ key: apiCredentials.key })
         : [];
       app.credentialVerifier.forget();

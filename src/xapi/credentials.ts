@@ -160,7 +160,7 @@ export class CredentialVerifier {
       metrics.xapiSecretChecks.inc();
       // Verify against a dummy hash when the key is unknown, so timing does not reveal which keys exist.
       const ok = await verifySecret(secret, row?.secretHash ?? DUMMY_HASH);
-      if (!row || !ok || row.revokedAt) return undefined;
+      if (!row || !ok || isRevoked(row.revokedAt, this.now())) return undefined;
       const client = { credentialId: row.id, key: row.key, name: row.name, scopes: row.scopes };
       if (this.known.size >= MAX_KNOWN) this.known.clear();
       this.known.set(key, { digest, secretHash: row.secretHash, client, confirmedAt: this.now() });
@@ -172,7 +172,7 @@ export class CredentialVerifier {
   /** A remembered secret is still good while its row is unrevoked and holds the same hash. */
   private async confirm(key: string, known: Known): Promise<XapiClient | undefined> {
     const [row] = await this.db.select().from(apiCredentials).where(eq(apiCredentials.key, key));
-    if (!row || row.revokedAt || row.secretHash !== known.secretHash) {
+    if (!row || isRevoked(row.revokedAt, this.now()) || row.secretHash !== known.secretHash) {
       if (this.known.get(key) === known) this.known.delete(key);
       return undefined;
     }
@@ -193,6 +193,14 @@ export class CredentialVerifier {
       .where(eq(apiCredentials.id, client.credentialId))
       .catch(() => {}); // bookkeeping only: never fail a request over it
   }
+}
+
+/**
+ * A credential stops working at its `revoked_at`: in the past when an operator revoked it, in the
+ * future for one that expires (a cmi5 launch's credential, see `cmi5/launchCredential.ts`).
+ */
+export function isRevoked(revokedAt: Date | null, now: number): boolean {
+  return revokedAt !== null && revokedAt.getTime() <= now;
 }
 
 const unauthorized = () =>
