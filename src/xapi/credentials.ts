@@ -13,6 +13,8 @@
  *   row is not revoked and holds the same hash: one indexed read, no scrypt), so a revoked
  *   credential stops working within that time in every process, and at once in the process that
  *   revoked it (`forget()`).
+ * - A credential whose `revoked_at` is in the future (a cmi5 launch's) works until then, and not
+ *   a moment longer, remembered or not.
  * - Concurrent requests with the same key and secret share one check; a failed one is counted
  *   for each of them when it ends.
  */
@@ -49,6 +51,8 @@ interface Known {
   secretHash: string;
   client: XapiClient;
   confirmedAt: number;
+  /** When the credential expires (a future `revoked_at`), ms; honoured between confirmations too. */
+  expiresAt: number;
 }
 
 export interface VerifierOptions {
@@ -98,7 +102,7 @@ export class CredentialVerifier {
 
     const known = this.known.get(key);
     if (known && timingSafeEqual(known.digest, digest)) {
-      if (this.now() - known.confirmedAt < RECHECK_MS) {
+      if (this.now() - known.confirmedAt < RECHECK_MS && this.now() < known.expiresAt) {
         this.touch(known.client);
         return known.client;
       }
@@ -163,7 +167,8 @@ export class CredentialVerifier {
       if (!row || !ok || isRevoked(row.revokedAt, this.now())) return undefined;
       const client = { credentialId: row.id, key: row.key, name: row.name, scopes: row.scopes };
       if (this.known.size >= MAX_KNOWN) this.known.clear();
-      this.known.set(key, { digest, secretHash: row.secretHash, client, confirmedAt: this.now() });
+      const expiresAt = row.revokedAt?.getTime() ?? Number.POSITIVE_INFINITY;
+      this.known.set(key, { digest, secretHash: row.secretHash, client, confirmedAt: this.now(), expiresAt });
       this.touch(client);
       return client;
     });
