@@ -7,12 +7,16 @@
  *   cohort-lrs scheduler  the scheduled tasks (the incremental sweep)
  *   cohort-lrs migrate    applies pending migrations and exits
  *   cohort-lrs run-task   runs one scheduled task now
+ *   cohort-lrs cmi5-launch  launches a cmi5 AU for a learner and prints the launch URL
  */
 import { parseArgs } from "node:util";
+import { CMI5_LAUNCH_OPTIONS, type Cmi5LaunchOption, cmi5LaunchRequest } from "./cmi5/launchOptions.ts";
+import { type Cmi5Launch, createCmi5Launch } from "./commands/createCmi5Launch.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { ContractError, readContracts, updateContractStatus } from "./contracts/contracts.ts";
 import { DirLockedError } from "./db/dirLock.ts";
 import { SchemaError } from "./db/migrate.ts";
+import { AppError } from "./errors.ts";
 import { CONSUMER_GROUP, STATEMENT_STREAM } from "./etl/stream.ts";
 import { checkReadiness } from "./health/readiness.ts";
 import { isSaneInstant, SANE_DATES } from "./http/validation.ts";
@@ -23,7 +27,7 @@ import { startSweeper, startWorker } from "./services/etl.ts";
 import { createRunner, runTaskNow, TASKS, type TaskName } from "./services/jobs.ts";
 import { startMetricsServer } from "./services/metricsServer.ts";
 import { sweepProgress } from "./services/runTask.ts";
-import { runTaskOnServer, writeServerFile } from "./services/serverFile.ts";
+import { adminRequestToServer, runTaskOnServer, writeServerFile } from "./services/serverFile.ts";
 
 const USAGE = `Usage: cohort-lrs <command> [options]
 
@@ -40,6 +44,17 @@ Commands:
                    incremental-etl   flatten every stored statement that has no flat row yet
                    daily-reminders   plan (and send) the reminders due at --at (default: now)
                  against a running embedded server, the server runs it
+  cmi5-launch    launch a cmi5 AU for a learner: writes LMS.LaunchData, records "launched",
+                 prints the launch URL (open it within 30 minutes; it works for one session)
+                   --learner AVATAR        the learner (required)
+                   --activity-id IRI       the AU's activity id (required)
+                   --au-url URL            where the AU is served (required)
+                   --launch-mode MODE      Normal (default), Browse or Review
+                   --move-on CRITERION     CompletedOrPassed (default), Completed, Passed,
+                                           CompletedAndPassed or NotApplicable
+                   --mastery-score 0..1, --return-url URL, --launch-parameters TEXT,
+                   --publisher-id IRI (default: the activity id),
+                   --registration UUID (launch again in an earlier registration)
 
 Options:
   --at ISO       daily-reminders: the instant to plan, e.g. 2026-03-02T18:00:00+01:00
@@ -207,6 +222,47 @@ async function runOneTask(
   }
 }
 
+async function runCmi5Launch(options: Partial<Record<Cmi5LaunchOption, string>>): Promise<void> {
+  const request = cmi5LaunchRequest(options);
+  if ("problems" in request) fail(`cmi5-launch: ${request.problems.join("; ")}`, EXIT_USAGE);
+  const config = loadConfig();
+  let launch: Omit<Cmi5Launch, "expiresAt"> & { expiresAt: Date | string };
+  let runtime: Runtime;
+  try {
+    runtime = await startRuntime(config, { migrate: false, secrets: false });
+  } catch (error) {
+    if (!(error instanceof DirLockedError)) throw error;
+    // The embedded database is held by a running server: ask it to create the launch.
+    const answer = await adminRequestToServer(config, "/api/cmi5/launches", request.body, "launch");
+    const body = answer.body as Cmi5Launch & { message?: string };
+    if (answer.status !== 201) fail(`cmi5-launch: ${body.message ?? `the server answered ${answer.status}`}`);
+    printLaunch(body);
+    return;
+  }
+  try {
+    launch = await createCmi5Launch(runtime.database.db, request.body, {
+      publicBaseUrl: config.publicBaseUrl,
+      signingSecret: runtime.signingSecret,
+    });
+  } catch (error) {
+    if (error instanceof AppError) fail(`cmi5-launch: ${error.message}`);
+    throw error;
+  } finally {
+    await runtime.close();
+  }
+  printLaunch(launch);
+}
+
+/** The launch URL alone on the first line (for scripts), then what the operator may want to keep. */
+function printLaunch(
+  launch: Pick<Cmi5Launch, "url" | "registration" | "sessionId"> & { expiresAt: Date | string },
+) {
+  const expires = typeof launch.expiresAt === "string" ? launch.expiresAt : launch.expiresAt.toISOString();
+  process.stdout.write(
+    `${launch.url}\nregistration: ${launch.registration}\nsession: ${launch.sessionId}\ncredential expires: ${expires}\n`,
+  );
+}
+
 function runContract(args: string[]): void {
   const [action, module, status] = args;
   if (action === "list") {
@@ -256,6 +312,9 @@ export async function main(argv: string[]): Promise<void> {
         help: { type: "boolean", short: "h" },
         at: { type: "string" },
         "dry-run": { type: "boolean" },
+        ...Object.fromEntries(
+          Object.keys(CMI5_LAUNCH_OPTIONS).map((name) => [name, { type: "string" as const }]),
+        ),
       },
     });
   } catch (error) {
@@ -268,6 +327,13 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const maxArgs = command === "run-task" ? 1 : command === "contract" ? 3 : 0;
+  const launchOptions = Object.fromEntries(
+    Object.keys(CMI5_LAUNCH_OPTIONS)
+      .filter((name) => typeof parsed.values[name] === "string")
+      .map((name) => [name, parsed.values[name] as string]),
+  ) as Partial<Record<Cmi5LaunchOption, string>>;
+  if (command !== "cmi5-launch" && Object.keys(launchOptions).length > 0)
+    fail(`--${Object.keys(launchOptions)[0]} applies to cmi5-launch only`, EXIT_USAGE);
   if (rest.length > maxArgs) fail(`unexpected argument "${rest[maxArgs]}"\n\n${USAGE}`, EXIT_USAGE);
   try {
     switch (command) {
@@ -282,6 +348,8 @@ export async function main(argv: string[]): Promise<void> {
         return await runMigrate();
       case "contract":
         return runContract(rest);
+      case "cmi5-launch":
+        return await runCmi5Launch(launchOptions);
       case "run-task":
         return await runOneTask(rest[0], {
           ...(typeof parsed.values.at === "string" ? { at: parsed.values.at } : {}),
