@@ -1,7 +1,8 @@
 /**
  * The xAPI credential of one cmi5 launch, and its one-time fetch URL (cmi5 spec, "fetch URL").
  *
- * A launch gets a row in `api_credentials` (key `cmi5_…`, scope `statements/write`) whose
+ * A launch gets a row in `api_credentials` (key `cmi5_…`, scopes `statements/write` and
+ * `agent:<the learner>`, see `xapi/agentScope.ts`) whose
  * `secret_hash` is the marker `PENDING` until the AU fetches it: no secret matches the marker,
  * so the credential cannot be used before then. The fetch URL carries the key and an HMAC of it
  * under the signing secret; the first valid POST replaces the marker with the scrypt hash of a
@@ -18,6 +19,8 @@ import { hashSecret, randomToken } from "../auth/secrets.ts";
 import { signToken, verifyToken } from "../auth/signing.ts";
 import type { Db } from "../db/client.ts";
 import { apiCredentials } from "../db/schema.ts";
+import { agentScope } from "../xapi/agentScope.ts";
+import type { Agent } from "../xapi/validateStatement.ts";
 
 /** How long a fetch URL can be used after the launch is created: 30 minutes. */
 export const FETCH_WINDOW_MS = 30 * 60_000;
@@ -40,6 +43,7 @@ export async function createLaunchCredential(
   db: Db,
   signingSecret: string,
   name: string,
+  learner: Agent,
   now = new Date(),
 ): Promise<PendingCredential> {
   const key = `${CMI5_KEY_PREFIX}${randomToken(12)}`;
@@ -50,7 +54,7 @@ export async function createLaunchCredential(
       name,
       key,
       secretHash: PENDING,
-      scopes: ["statements/write"],
+      scopes: ["statements/write", agentScope(learner)],
       createdAt: now,
       revokedAt: expiresAt,
     })

@@ -102,7 +102,13 @@ export async function createCmi5Launch(
     launchParameters: input.launchParameters,
   };
 
-  const credential = await createLaunchCredential(db, signingSecret, `cmi5 launch: ${user.avatar}`, now);
+  const credential = await createLaunchCredential(
+    db,
+    signingSecret,
+    `cmi5 launch: ${user.avatar}`,
+    actor,
+    now,
+  );
   const url = launchUrl(
     input.auUrl,
     spec,

@@ -166,6 +166,61 @@ describe.each(DATABASE_KINDS)("cmi5 launches on %s", (kind) => {
     expect(read.statusCode).toBe(403);
   });
 
+  it("cmi5 fetch URL: the credential acts for the launch's learner only", async () => {
+    const body = (await launch({ learner: "ada", activityId: AU, auUrl: AU_URL })).json<Launch>();
+    const token = (await postFetch(fetchPath(body.url))).json()["auth-token"] as string;
+    const headers = {
+      authorization: `Basic ${token}`,
+      "x-experience-api-version": "2.0.0",
+      "content-type": "application/json",
+    };
+    const grace = { objectType: "Agent", mbox: "mailto:grace@example.com" };
+    const before = await counts();
+    const statement = (actor: unknown) => ({
+      actor,
+      verb: { id: "http://adlnet.gov/expapi/verbs/completed" },
+      object: { id: AU },
+    });
+    const forOther = await h.app.inject({
+      method: "POST",
+      url: "/xapi/statements",
+      headers,
+      payload: [statement(body.actor), statement(grace)],
+    });
+    expect(forOther.statusCode).toBe(403);
+    expect(forOther.json()).toMatchObject({
+      error: "insufficient_scope",
+      details: [{ field: "statement[1].actor" }],
+    });
+    const document = (agent: unknown, method: "GET" | "PUT", url = "/xapi/activities/state") =>
+      h.app.inject({
+        method,
+        url: `${url}${query({ activityId: AU, agent, stateId: "bookmark" })}`,
+        headers,
+        ...(method === "PUT" ? { payload: { page: 3 } } : {}),
+      });
+    const othersState = await document(grace, "PUT");
+    expect(othersState.statusCode).toBe(403);
+    expect(othersState.json().details[0].field).toBe("agent");
+    expect((await document(grace, "GET")).statusCode).toBe(403);
+    const profile = await h.app.inject({
+      method: "PUT",
+      url: `/xapi/activities/profile${query({ activityId: AU, profileId: "p" })}`,
+      headers,
+      payload: {},
+    });
+    expect(profile.statusCode).toBe(403);
+    expect(await counts()).toEqual(before);
+    // Its own State it may keep, and its own learner preferences it may read (none here).
+    expect((await document(body.actor, "PUT")).statusCode).toBe(204);
+    const preferences = await h.app.inject({
+      method: "GET",
+      url: `/xapi/agents/profile${query({ agent: body.actor, profileId: "cmi5LearnerPreferences" })}`,
+      headers,
+    });
+    expect(preferences.statusCode).toBe(404);
+  });
+
   it("cmi5 fetch URL: a forged token answers error-code 3, an expired one error-code 2", async () => {
     const body = (await launch({ learner: "ada", activityId: AU, auUrl: AU_URL })).json<Launch>();
     const path = fetchPath(body.url);
