@@ -10,6 +10,7 @@ import { Type } from "typebox";
 import { claimLaunchCredential } from "../../cmi5/launchCredential.ts";
 import { createCmi5Launch } from "../../commands/createCmi5Launch.ts";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
+import { XapiVersionHeader } from "../xapi/openapi.ts";
 import { Cmi5LaunchRead, CreateCmi5LaunchRequest, FetchParams } from "./schema.ts";
 
 export const CMI5_FETCH_PREFIX = "/xapi/cmi5/fetch/";
@@ -59,6 +60,7 @@ export const cmi5Routes: FastifyPluginAsyncTypebox = async (app) => {
           'Later ones, and unknown or expired URLs, answer 400 `{"error-code", "error-text"}` (cmi5 codes 1: already ' +
           "used, 2: expired, 3: not a fetch URL), with the project's `error` and `message` beside them.",
         params: FetchParams,
+        headers: Type.Object({ "X-Experience-API-Version": Type.Optional(XapiVersionHeader) }),
         response: {
           200: Type.Object({ "auth-token": Type.String() }),
           400: Type.Object({
