@@ -28,6 +28,7 @@ import type { TaskReport, TaskRequest } from "./jobs/runTaskNow.ts";
 import { loggerOptions } from "./logger.ts";
 import { type EmailClient, emailClientFor } from "./mail/emailClient.ts";
 import { metrics, registerStreamGauges, registry } from "./metrics.ts";
+import { cmi5Routes } from "./routes/cmi5/routes.ts";
 import { progressRoutes } from "./routes/debug/progress.ts";
 import { debugQueryRoutes } from "./routes/debug/query.ts";
 import { debugRoutes } from "./routes/debug/routes.ts";
@@ -242,6 +243,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(xapiRoutes);
   await app.register(documentRoutes);
   await app.register(agentsAndActivitiesRoutes);
+  await app.register(cmi5Routes);
   await app.register(unsubscribeRoutes);
   await app.register(taskRoutes);
   await app.register(reportRoutes);

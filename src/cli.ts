@@ -8,16 +8,19 @@
  *   cohort-lrs scheduler  the scheduled tasks (the incremental sweep, the reminders)
  *   cohort-lrs migrate    applies pending migrations and exits
  *   cohort-lrs run-task   runs one scheduled task now
+ *   cohort-lrs cmi5-launch  launches a cmi5 AU for a learner and prints the launch URL
  */
 import { parseArgs } from "node:util";
+import { CMI5_LAUNCH_OPTIONS, type Cmi5LaunchOption } from "./cmi5/launchOptions.ts";
 import { ConfigError } from "./config.ts";
 import { contractCommand } from "./contracts/contractCommand.ts";
 import { DirLockedError } from "./db/dirLock.ts";
 import { SchemaError } from "./db/migrate.ts";
 import { JOBS, TASK_NAMES } from "./jobs/definitions.ts";
-import { UsageError } from "./process/usageError.ts";
+import { CommandFailed, UsageError } from "./process/usageError.ts";
 import { all } from "./roles/all.ts";
 import { api } from "./roles/api.ts";
+import { cmi5Launch } from "./roles/cmi5Launch.ts";
 import { migrate } from "./roles/migrate.ts";
 import { runTask } from "./roles/runTask.ts";
 import { scheduler } from "./roles/scheduler.ts";
@@ -36,6 +39,17 @@ Commands:
   contract list  the plan modules and their status
   run-task NAME  run one task now and print what it did; NAME is one of:
 ${TASK_NAMES.map((name) => `                   ${name.padEnd(17)} ${JOBS[name].summary}\n`).join("")}                 against a running embedded server, the server runs it
+  cmi5-launch    launch a cmi5 AU for a learner: writes LMS.LaunchData, records "launched",
+                 prints the launch URL (open it within 30 minutes; it works for one session)
+                   --learner AVATAR        the learner (required)
+                   --activity-id IRI       the AU's activity id (required)
+                   --au-url URL            where the AU is served (required)
+                   --launch-mode MODE      Normal (default), Browse or Review
+                   --move-on CRITERION     CompletedOrPassed (default), Completed, Passed,
+                                           CompletedAndPassed or NotApplicable
+                   --mastery-score 0..1, --return-url URL, --launch-parameters TEXT,
+                   --publisher-id IRI (default: the activity id),
+                   --registration UUID (launch again in an earlier registration)
 
 Options:
   --at ISO       daily-reminders: the instant to plan, e.g. 2026-03-02T18:00:00+01:00
@@ -64,6 +78,9 @@ export async function main(argv: string[]): Promise<void> {
         help: { type: "boolean", short: "h" },
         at: { type: "string" },
         "dry-run": { type: "boolean" },
+        ...Object.fromEntries(
+          Object.keys(CMI5_LAUNCH_OPTIONS).map((name) => [name, { type: "string" as const }]),
+        ),
       },
     });
   } catch (error) {
@@ -76,6 +93,13 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const maxArgs = command === "run-task" ? 1 : command === "contract" ? 3 : 0;
+  const launchOptions = Object.fromEntries(
+    Object.keys(CMI5_LAUNCH_OPTIONS)
+      .filter((name) => typeof parsed.values[name] === "string")
+      .map((name) => [name, parsed.values[name] as string]),
+  ) as Partial<Record<Cmi5LaunchOption, string>>;
+  if (command !== "cmi5-launch" && Object.keys(launchOptions).length > 0)
+    fail(`--${Object.keys(launchOptions)[0]} applies to cmi5-launch only`, EXIT_USAGE);
   if (rest.length > maxArgs) fail(`unexpected argument "${rest[maxArgs]}"\n\n${USAGE}`, EXIT_USAGE);
   try {
     switch (command) {
@@ -91,6 +115,8 @@ export async function main(argv: string[]): Promise<void> {
         return await migrate();
       case "contract":
         return contractCommand(rest);
+      case "cmi5-launch":
+        return await cmi5Launch(launchOptions);
       case "run-task":
         return await runTask(rest[0], {
           ...(typeof parsed.values.at === "string" ? { at: parsed.values.at } : {}),
@@ -101,6 +127,7 @@ export async function main(argv: string[]): Promise<void> {
     }
   } catch (error) {
     if (error instanceof UsageError) fail(error.message, EXIT_USAGE);
+    if (error instanceof CommandFailed) fail(error.message);
     if (error instanceof ConfigError) fail(`configuration error: ${error.message}`, EXIT_USAGE);
     if (error instanceof SchemaError || error instanceof DirLockedError) fail(error.message);
     const message = (error as Error).message ?? String(error);

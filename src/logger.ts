@@ -8,10 +8,12 @@ import pino, { type LoggerOptions } from "pino";
 import type { LogLevel } from "./config.ts";
 
 const SECRET_QUERY = /([?&](?:token|secret|password|key|signature)=)[^&#]*/gi;
+/** The cmi5 fetch URL carries its one-time token in the path. */
+const SECRET_PATH = /^(\/xapi\/cmi5\/fetch\/)[^?#]*/i;
 
-/** The URL with secret-looking query values masked. */
+/** The URL with secret-looking query values (and the cmi5 fetch token) masked. */
 export function redactUrlQuery(url: string): string {
-  return url.replace(SECRET_QUERY, "$1***");
+  return url.replace(SECRET_PATH, "$1***").replace(SECRET_QUERY, "$1***");
 }
 
 export function loggerOptions(level: LogLevel): LoggerOptions {

@@ -120,9 +120,10 @@ describe("CredentialVerifier", () => {
     // Confirmed by reading its row again: no scrypt.
     expect((await verifier.authenticate(header, "10.4.0.1")).key).toBe(key.key);
     expect(await secretChecks()).toBe(checksBefore);
+    // Revoked now on the verifier's clock (a revoked_at still ahead of it would be an expiry).
     await database.db
       .update(apiCredentials)
-      .set({ revokedAt: new Date() })
+      .set({ revokedAt: new Date(now) })
       .where(eq(apiCredentials.id, key.id));
     now += 4_999;
     // Within the 5 s: still remembered (this is the bound on a revocation made by another process).
@@ -130,6 +131,22 @@ describe("CredentialVerifier", () => {
     now += 1;
     await expect(verifier.authenticate(header, "10.4.0.1")).rejects.toBeInstanceOf(Unauthorized);
     await expect(verifier.authenticate(header, "10.4.0.2")).rejects.toBeInstanceOf(Unauthorized);
+  });
+
+  it("takes a credential whose revoked_at is ahead until that instant, remembered or not", async () => {
+    let now = 2_000_000;
+    const verifier = new CredentialVerifier(database.db, { now: () => now });
+    const key = await createCredential(database.db, { name: "expires" });
+    await database.db
+      .update(apiCredentials)
+      .set({ revokedAt: new Date(now + 3_000) })
+      .where(eq(apiCredentials.id, key.id));
+    const header = key.headers.authorization!;
+    expect((await verifier.authenticate(header, "10.4.3.1")).key).toBe(key.key);
+    now += 2_999;
+    expect((await verifier.authenticate(header, "10.4.3.1")).key).toBe(key.key);
+    now += 1;
+    await expect(verifier.authenticate(header, "10.4.3.1")).rejects.toBeInstanceOf(Unauthorized);
   });
 
   it("forgets every remembered secret at once in the process that revokes", async () => {

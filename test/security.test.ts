@@ -17,6 +17,8 @@ const PUBLIC = [
   "POST /api/signup",
   "GET /openapi.json",
   "GET /xapi/about",
+  // cmi5: the AU's one-time fetch URL; its signed token is the credential.
+  "POST /xapi/cmi5/fetch/:token",
   "GET /unsubscribe",
   "POST /unsubscribe",
   "GET /ui/login",

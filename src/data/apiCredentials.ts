@@ -4,7 +4,7 @@
  * xAPI request is `src/xapi/credentials.ts`.) Secrets are stored only as scrypt hashes.
  */
 import { createHmac } from "node:crypto";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
 import { hashSecret, randomToken, verifySecret } from "../auth/secrets.ts";
 import type { Db } from "../db/client.ts";
 import { type ApiCredential, apiCredentials } from "../db/schema.ts";
@@ -28,12 +28,18 @@ export async function createApiCredential(
   return { key, secret };
 }
 
-/** Revokes the active credential with this id; its key, or undefined when there is none. */
+/**
+ * Revokes the active credential with this id (one not revoked yet, or set to expire later, as a
+ * cmi5 launch's is); its key, or undefined when there is none.
+ */
 export async function revokeApiCredential(db: Db, id: string): Promise<string | undefined> {
+  const now = new Date();
   const [revoked] = await db
     .update(apiCredentials)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(apiCredentials.id, id), isNull(apiCredentials.revokedAt)))
+    .set({ revokedAt: now })
+    .where(
+      and(eq(apiCredentials.id, id), or(isNull(apiCredentials.revokedAt), gt(apiCredentials.revokedAt, now))),
+    )
     .returning({ key: apiCredentials.key });
   return revoked?.key;
 }

@@ -1,7 +1,7 @@
 /**
  * A running embedded server holds its database; `DATA_DIR/server.json` (mode 0600) says where it
- * listens, so `run-task` can ask it to run a task instead (authenticated with the admin password
- * in the same directory).
+ * listens, so `run-task` and `cmi5-launch` can ask it to do their work instead (authenticated
+ * with the admin password in the same directory).
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -25,11 +25,16 @@ export function recordServer(runtime: Runtime, url: string): { remove(): void } 
     : { remove: () => {} };
 }
 
-export async function runTaskOnServer(
+/**
+ * Sends an admin API request to the embedded server that holds `config.dataDir`'s database,
+ * authenticated with its admin password (`ADMIN_PASSWORD`, or the one in the same directory).
+ */
+export async function adminRequestToServer(
   config: { dataDir: string; adminPassword: string | undefined },
-  task: TaskName,
-  request: TaskRequest,
-): Promise<TaskReport> {
+  urlPath: string,
+  body: unknown,
+  what: string,
+): Promise<{ status: number; body: unknown; serverUrl: string }> {
   const { dataDir } = config;
   let server: { url: string };
   try {
@@ -46,23 +51,37 @@ export async function runTaskOnServer(
     } catch {
       throw new Error(
         `the embedded database in ${dataDir} is held by the server at ${server.url}; ` +
-          "set ADMIN_PASSWORD to that server's admin password to run the task through it",
+          `set ADMIN_PASSWORD to that server's admin password to ${what} through it`,
       );
     }
   }
-  const response = await fetch(`${server.url}/api/tasks/${task}/run`, {
+  const response = await fetch(`${server.url}${urlPath}`, {
     method: "POST",
     headers: {
       authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`,
       "content-type": "application/json",
     },
-    body: JSON.stringify({
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json(), serverUrl: server.url };
+}
+
+export async function runTaskOnServer(
+  config: { dataDir: string; adminPassword: string | undefined },
+  task: TaskName,
+  request: TaskRequest,
+): Promise<TaskReport> {
+  const answer = await adminRequestToServer(
+    config,
+    `/api/tasks/${task}/run`,
+    {
       ...(request.at ? { at: request.at.toISOString() } : {}),
       ...(request.dryRun ? { dryRun: true } : {}),
-    }),
-  });
-  const body = (await response.json()) as TaskReport & { message?: string };
-  if (!response.ok)
-    throw new Error(`the running server at ${server.url} answered ${response.status}: ${body.message}`);
-  return { ...body, lines: [`(run by the server at ${server.url})`, ...body.lines] };
+    },
+    "run the task",
+  );
+  const body = answer.body as TaskReport & { message?: string };
+  if (answer.status >= 300)
+    throw new Error(`the running server at ${answer.serverUrl} answered ${answer.status}: ${body.message}`);
+  return { ...body, lines: [`(run by the server at ${answer.serverUrl})`, ...body.lines] };
 }

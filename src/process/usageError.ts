@@ -5,3 +5,11 @@ export class UsageError extends Error {
     this.name = "UsageError";
   }
 }
+
+/** A command that could not do what it was asked (an unknown learner, say): printed, exit 1. */
+export class CommandFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandFailed";
+  }
+}

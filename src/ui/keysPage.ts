@@ -21,6 +21,7 @@ export const keysPage: FastifyPluginAsyncTypebox = async (app) => {
   const render = async (holder: string, notice?: Html) => {
     const { database, signingSecret, config } = app.deps;
     const rows = await listApiCredentials(database.db);
+    const now = new Date();
     const csrf = csrfToken(signingSecret, holder);
     const kind = (row: (typeof rows)[number]) =>
       row.bootstrap
@@ -44,8 +45,8 @@ ${table(
     kind(row),
     row.createdAt,
     row.lastUsedAt,
-    row.revokedAt,
-    row.revokedAt
+    row.revokedAt && row.revokedAt > now ? html`expires ${row.revokedAt.toISOString()}` : row.revokedAt,
+    row.revokedAt && row.revokedAt <= now
       ? ""
       : html`<form method="post" action="/ui/admin/keys/revoke" class="inline">${csrfField(csrf)}<input type="hidden" name="id" value="${row.id}"><button class="danger" type="submit">Revoke</button></form>`,
   ]),

@@ -13,6 +13,8 @@
  *   row is not revoked and holds the same hash: one indexed read, no scrypt), so a revoked
  *   credential stops working within that time in every process, and at once in the process that
  *   revoked it (`forget()`).
+ * - A credential whose `revoked_at` is in the future (a cmi5 launch's) works until then, and not
+ *   a moment longer, remembered or not.
  * - Concurrent requests with the same key and secret share one check; a failed one is counted
  *   for each of them when it ends.
  */
@@ -49,6 +51,8 @@ interface Known {
   secretHash: string;
   client: XapiClient;
   confirmedAt: number;
+  /** When the credential expires (a future `revoked_at`), ms; honoured between confirmations too. */
+  expiresAt: number;
 }
 
 export interface VerifierOptions {
@@ -98,7 +102,7 @@ export class CredentialVerifier {
 
     const known = this.known.get(key);
     if (known && timingSafeEqual(known.digest, digest)) {
-      if (this.now() - known.confirmedAt < RECHECK_MS) {
+      if (this.now() - known.confirmedAt < RECHECK_MS && this.now() < known.expiresAt) {
         this.touch(known.client);
         return known.client;
       }
@@ -160,10 +164,11 @@ export class CredentialVerifier {
       metrics.xapiSecretChecks.inc();
       // Verify against a dummy hash when the key is unknown, so timing does not reveal which keys exist.
       const ok = await verifySecret(secret, row?.secretHash ?? DUMMY_HASH);
-      if (!row || !ok || row.revokedAt) return undefined;
+      if (!row || !ok || isRevoked(row.revokedAt, this.now())) return undefined;
       const client = { credentialId: row.id, key: row.key, name: row.name, scopes: row.scopes };
       if (this.known.size >= MAX_KNOWN) this.known.clear();
-      this.known.set(key, { digest, secretHash: row.secretHash, client, confirmedAt: this.now() });
+      const expiresAt = row.revokedAt?.getTime() ?? Number.POSITIVE_INFINITY;
+      this.known.set(key, { digest, secretHash: row.secretHash, client, confirmedAt: this.now(), expiresAt });
       this.touch(client);
       return client;
     });
@@ -172,7 +177,7 @@ export class CredentialVerifier {
   /** A remembered secret is still good while its row is unrevoked and holds the same hash. */
   private async confirm(key: string, known: Known): Promise<XapiClient | undefined> {
     const [row] = await this.db.select().from(apiCredentials).where(eq(apiCredentials.key, key));
-    if (!row || row.revokedAt || row.secretHash !== known.secretHash) {
+    if (!row || isRevoked(row.revokedAt, this.now()) || row.secretHash !== known.secretHash) {
       if (this.known.get(key) === known) this.known.delete(key);
       return undefined;
     }
@@ -193,6 +198,14 @@ export class CredentialVerifier {
       .where(eq(apiCredentials.id, client.credentialId))
       .catch(() => {}); // bookkeeping only: never fail a request over it
   }
+}
+
+/**
+ * A credential stops working at its `revoked_at`: in the past when an operator revoked it, in the
+ * future for one that expires (a cmi5 launch's credential, see `cmi5/launchCredential.ts`).
+ */
+export function isRevoked(revokedAt: Date | null, now: number): boolean {
+  return revokedAt !== null && revokedAt.getTime() <= now;
 }
 
 const unauthorized = () =>

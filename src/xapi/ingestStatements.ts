@@ -13,6 +13,7 @@ import { type Db, withTimeout } from "../db/client.ts";
 import { AppError, type ErrorDetail } from "../errors.ts";
 import { metrics } from "../metrics.ts";
 import { STATEMENT_STREAM } from "../names.ts";
+import { checkStatementActors } from "./agentScope.ts";
 import { type AttachmentContent, matchAttachmentParts } from "./attachmentParts.ts";
 import { checkVoiders } from "./checkVoiders.ts";
 import { trackStore } from "./consistentThrough.ts";
@@ -68,6 +69,7 @@ export async function ingestStatements(deps: IngestDeps, request: IngestRequest)
   const problems = validateStatements(body, version);
   if (problems.length) throw new InvalidStatement(problems, batch);
   let statements = (batch ? body : [body]) as Statement[];
+  checkStatementActors(request.client, statements, batch);
   if (request.statementId !== undefined) {
     const given = statements[0]!.id;
     if (batch) throw new AppError(400, "invalid_statement", "PUT takes a single statement, not an array");

@@ -108,6 +108,99 @@ describe.each(DATABASE_KINDS)("Agents and Activities on %s", (kind) => {
     });
   });
 
+  const post = (statements: unknown[]) =>
+    h.app.inject({
+      method: "POST",
+      url: "/xapi/statements",
+      headers: { ...h.credential.headers, "content-type": "application/json" },
+      payload: statements,
+    });
+  const activity = async (id: string) => (await get(`/xapi/activities${query({ activityId: id })}`)).json();
+
+  it("Communication §2.4: answers a definition as soon as the statement's POST has answered", async () => {
+    const id = "https://lessons.example.com/course/day-10";
+    const first = statement({ object: { id, definition: { name: { "en-US": "Day 10" }, type: "urn:a" } } });
+    const second = statement({
+      object: { id, definition: { name: { "fr-FR": "Jour 10" }, type: "urn:b" } },
+    });
+    expect((await post([first, second])).statusCode).toBe(200);
+    // Oldest first within one request: the second statement's type wins, the names are unioned.
+    expect(await activity(id)).toEqual({
+      objectType: "Activity",
+      id,
+      definition: { name: { "en-US": "Day 10", "fr-FR": "Jour 10" }, type: "urn:b" },
+    });
+  });
+
+  it("Communication §2.4: takes definitions given in context activities, as one object or a list", async () => {
+    const course = "https://lessons.example.com/course";
+    const track = "https://lessons.example.com/tracks/loops";
+    const response = await post([
+      statement({
+        context: {
+          contextActivities: {
+            parent: { id: course, definition: { name: { "en-US": "The course" } } },
+            category: [{ id: track, definition: { type: "urn:track" } }],
+          },
+        },
+      }),
+      statement({
+        context: {
+          contextActivities: {
+            grouping: [{ id: course, definition: { description: { "en-US": "All days" } } }],
+          },
+        },
+      }),
+    ]);
+    expect(response.statusCode).toBe(200);
+    expect(await activity(course)).toEqual({
+      objectType: "Activity",
+      id: course,
+      definition: { name: { "en-US": "The course" }, description: { "en-US": "All days" } },
+    });
+    expect((await activity(track)).definition).toEqual({ type: "urn:track" });
+  });
+
+  it("Communication §2.4: takes definitions given inside a SubStatement, its object and its context", async () => {
+    const planned = "https://lessons.example.com/course/day-11";
+    const module = "https://lessons.example.com/modules/2";
+    const response = await post([
+      statement({
+        verb: { id: "http://adlnet.gov/expapi/verbs/planned" },
+        object: {
+          objectType: "SubStatement",
+          actor: { mbox: "mailto:ada@example.com" },
+          verb: { id: "http://adlnet.gov/expapi/verbs/attempted" },
+          object: { id: planned, definition: { name: { "en-US": "Day 11" } } },
+          context: {
+            contextActivities: { parent: [{ id: module, definition: { name: { "en-US": "Module 2" } } }] },
+          },
+        },
+      }),
+    ]);
+    expect(response.statusCode).toBe(200);
+    expect((await activity(planned)).definition).toEqual({ name: { "en-US": "Day 11" } });
+    expect((await activity(module)).definition).toEqual({ name: { "en-US": "Module 2" } });
+  });
+
+  it("Communication §2.4: leaves out the definitions of voided statements", async () => {
+    const id = "https://lessons.example.com/course/day-12";
+    const kept = statement({ object: { id, definition: { name: { "en-US": "Day 12" } } } });
+    const voidedId = "6f1c8e1a-4c1e-4d43-9a2e-1c0f5a7b9d12";
+    const voided = {
+      ...statement({ object: { id, definition: { name: { "de-DE": "Tag 12" } } } }),
+      id: voidedId,
+    };
+    expect((await post([kept, voided])).statusCode).toBe(200);
+    expect((await activity(id)).definition.name).toEqual({ "en-US": "Day 12", "de-DE": "Tag 12" });
+    const voiding = statement({
+      verb: { id: "http://adlnet.gov/expapi/verbs/voided" },
+      object: { objectType: "StatementRef", id: voidedId },
+    });
+    expect((await post([voiding])).statusCode).toBe(200);
+    expect((await activity(id)).definition).toEqual({ name: { "en-US": "Day 12" } });
+  });
+
   it("is 400 naming activityId when it is missing or not an IRI", async () => {
     for (const url of ["/xapi/activities", `/xapi/activities${query({ activityId: "not an iri" })}`]) {
       const response = await get(url);

@@ -44,8 +44,9 @@ export const agentsAndActivitiesRoutes: FastifyPluginAsyncTypebox = async (app) 
         tags: ["xAPI"],
         summary: "An Activity with its canonical definition",
         description:
-          "The definition merged from the statements whose object was this Activity (language maps unioned, " +
-          "later values winning); `{objectType, id}` alone when none had a definition.",
+          "The definition merged from the statements this Activity appeared in (as object or context activity, " +
+          "also inside a SubStatement; voided ones left out): language maps unioned, later values winning; " +
+          "`{objectType, id}` alone when none had a definition.",
         querystring: Type.Object({
           activityId: Type.Optional(Type.String({ description: "the Activity's IRI" })),
         }),

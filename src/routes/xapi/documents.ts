@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
+import { checkDocumentScope } from "../../xapi/agentScope.ts";
 import {
   DOCUMENT_ID_PARAMETER,
   type DocumentKind,
@@ -126,8 +127,16 @@ export const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   for (const resource of RESOURCES) {
     const { kind, url, noun } = resource;
     const idName = DOCUMENT_ID_PARAMETER[kind];
-    const parse = (request: FastifyRequest, ids: IdUse): ParsedRequest =>
-      parseDocumentQuery(kind, request.query as Record<string, unknown>, ids, request.xapiVersion!);
+    const parse = (request: FastifyRequest, ids: IdUse): ParsedRequest => {
+      const parsed = parseDocumentQuery(
+        kind,
+        request.query as Record<string, unknown>,
+        ids,
+        request.xapiVersion!,
+      );
+      checkDocumentScope(request.xapiClient, parsed.address, request.method);
+      return parsed;
+    };
     // §3.1: the profiles always, and in 2.0.0 the State too, refuse a PUT over an existing
     // document that carries neither If-Match nor If-None-Match; a 1.0.3 profile PUT needs one
     // even for a new document.

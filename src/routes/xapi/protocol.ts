@@ -8,7 +8,7 @@
  * CORS preflights are answered only under `/xapi`; anywhere else (the admin API, the pages) an
  * `OPTIONS` request is a 404 and a browser refuses the cross-origin call.
  *
- * Every request but `about` and preflights names its version in `X-Experience-API-Version`
+ * Every request but `about`, the cmi5 fetch URL and preflights names its version in `X-Experience-API-Version`
  * (400 otherwise); `request.xapiVersion` is what it negotiated. A request refused for naming none
  * is answered with the version its credential's client spoke last (`LastVersions`), else 2.0.0.
  *
@@ -100,7 +100,12 @@ export async function installXapiProtocol(
   // 3. Only then may a request be refused for its version, with every header already set.
   app.addHook("onRequest", async (request) => {
     const path = xapiPath(request);
-    if (!path || request.method === "OPTIONS" || path === "/xapi/about" || request.xapiVersion) {
+    if (!path || request.method === "OPTIONS" || request.xapiVersion) {
+      if (request.alternateRequestError) throw request.alternateRequestError;
+      return;
+    }
+    // `about`, and the cmi5 fetch URL (not an xAPI resource: the AU posts to it without the header).
+    if (path === "/xapi/about" || path.startsWith("/xapi/cmi5/fetch/")) {
       if (request.alternateRequestError) throw request.alternateRequestError;
       return;
     }
