@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_COMPLETION_VERBS, loadConfig, parseDuration } from "./config.ts";
+import {
+  ConfigError,
+  DEFAULT_COMPLETION_VERBS,
+  loadConfig,
+  parseDuration,
+  settleListenPort,
+} from "./config.ts";
 
 function errorOf(env: Record<string, string>): ConfigError {
   try {
@@ -52,6 +58,18 @@ describe("loadConfig", () => {
     const config = loadConfig(env);
     expect(config.publicBaseUrl).toBe(expected);
     expect(config.publicBaseUrlSource).toBe("listen address");
+  });
+
+  it("with PORT=0 the default PUBLIC_BASE_URL names the port picked at listen; a set one stays", () => {
+    const picked = loadConfig({ PORT: "0", HOST: "0.0.0.0" });
+    settleListenPort(picked, 43210);
+    expect(picked.publicBaseUrl).toBe("http://localhost:43210");
+    const fixed = loadConfig({ PORT: "0", PUBLIC_BASE_URL: "https://course.example.com" });
+    settleListenPort(fixed, 43210);
+    expect(fixed.publicBaseUrl).toBe("https://course.example.com");
+    const eighty = loadConfig({ PORT: "8080" });
+    settleListenPort(eighty, 43210);
+    expect(eighty.publicBaseUrl).toBe("http://localhost:8080");
   });
 
   it("parses the values it is given", () => {

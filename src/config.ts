@@ -211,6 +211,18 @@ export function listenAddressUrl(host: string, port: number): string {
   return `http://${name}:${port}`;
 }
 
+const settledBaseUrls = new WeakMap<object, string>();
+
+/**
+ * With PORT=0 (a free port, picked when the api listens) and no PUBLIC_BASE_URL, the default
+ * public URL can name its port only once the api listens; the api calls this then, before any
+ * request can arrive. Readers take `config.publicBaseUrl` when they run, not when they are built.
+ */
+export function settleListenPort(config: Readonly<Config>, port: number): void {
+  if (config.port !== 0 || config.publicBaseUrlSource !== "listen address") return;
+  settledBaseUrls.set(config, listenAddressUrl(config.host, port));
+}
+
 /** Parses and validates the environment. Throws `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const port = integer(env, "PORT", 8080, 0, 65535);
@@ -275,7 +287,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   return Object.freeze({
     port,
     host,
-    publicBaseUrl,
+    // A getter: with PORT=0 the default names the port picked at listen (settleListenPort).
+    get publicBaseUrl(): string {
+      return settledBaseUrls.get(this) ?? publicBaseUrl;
+    },
     publicBaseUrlSource: configuredBaseUrl ? "env" : "listen address",
     databaseUrl,
     dataDir,

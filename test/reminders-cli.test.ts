@@ -110,9 +110,11 @@ describe("daily reminders on the embedded database", () => {
     const header = mail.headerLines
       .find((line) => line.key === "list-unsubscribe")!
       .line.replace(/\r?\n\s+/g, "");
-    const link = /<http:\/\/localhost:8080(\/unsubscribe\?token=[^>]+)>/.exec(header);
+    // PUBLIC_BASE_URL is unset and PORT=0: the link names the port the api listens on.
+    const base = `http://localhost:${new URL(server.url).port}`;
+    const link = new RegExp(`<${base}(/unsubscribe\\?token=[^>]+)>`).exec(header);
     expect(link).not.toBeNull();
-    expect(mail.text).toContain(`http://localhost:8080${link![1]}`);
+    expect(mail.text).toContain(`${base}${link![1]}`);
     const page = await fetch(`${server.url}${link![1]}`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("Unsubscribe</button>");

@@ -1,6 +1,7 @@
 /** Role `api` (and the HTTP part of `all`): the HTTP service, listening. */
 import type { AddressInfo } from "node:net";
 import { type AppDeps, createApp } from "../app.ts";
+import { settleListenPort } from "../config.ts";
 import type { Runtime } from "./runtime.ts";
 
 export interface RunningApi {
@@ -26,6 +27,7 @@ export async function startApi(
   });
   await app.listen({ port: runtime.config.port, host: runtime.config.host });
   const address = app.server.address() as AddressInfo;
+  settleListenPort(runtime.config, address.port);
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return { url: `http://${host}:${address.port}`, stop: () => app.close() };
 }

@@ -7,8 +7,8 @@
  * - the attachment's contentType is `application/octet-stream`, and its part is there;
  * - the JWS has three base64url segments, a JSON header with `alg` RS256, RS384 or RS512, and a
  *   payload that is JSON of a statement matching the signed one as statements are compared
- *   (`sameStatement`: `attachments`, `authority`, `stored`, `version` ignored; `result.duration`
- *   to 0.01 s, as 2.0.0 Data §4.2.7 asks), with the same id when both have one;
+ *   (`sameStatement`: `attachments`, `authority`, `stored`, `version` ignored; durations to
+ *   0.01 s, as 2.0.0 Data §4.2.7 asks), with the same id when both have one;
  * - with an `x5c` header: the signature verifies with the first certificate's RSA key, and each
  *   certificate is issued and signed by the next. The chain is not checked against trusted roots
  *   (the LRS has none to trust); without `x5c` the signature's bytes cannot be checked at all, as
@@ -33,27 +33,6 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 function decodeJson(segment: string): unknown {
   return JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
-}
-
-/** `result.duration`'s seconds to two decimals, padded or truncated: "PT0.1237S" → "PT0.12S". */
-function durationHundredths(duration: string): string {
-  return duration.replace(
-    /(\d+)(?:\.(\d*))?S$/,
-    (_m, seconds: string, fraction = "") => `${seconds}.${fraction.padEnd(2, "0").slice(0, 2)}S`,
-  );
-}
-
-/**
- * The statement with its result's duration (and its SubStatement's) compared to 0.01 s only, as
- * xAPI 2.0.0 Data §4.2.7 has statements compared against their signature.
- */
-function hundredths(statement: object): object {
-  const withDuration = (value: { result?: { duration?: unknown } }): object =>
-    typeof value.result?.duration === "string"
-      ? { ...value, result: { ...value.result, duration: durationHundredths(value.result.duration) } }
-      : value;
-  const out = withDuration(statement) as { object?: { objectType?: string; result?: object } };
-  return out.object?.objectType === "SubStatement" ? { ...out, object: withDuration(out.object) } : out;
 }
 
 /** Checks one JWS against the statement it signs; throws `InvalidSignature` naming `field`. */
@@ -88,7 +67,7 @@ export function verifySignature(jws: string, statement: Statement, field: string
     typeof payloadId === "string" &&
     statement.id !== undefined &&
     payloadId.toLowerCase() !== statement.id.toLowerCase();
-  if (idsDiffer || !sameStatement(hundredths(payload), hundredths(statement))) {
+  if (idsDiffer || !sameStatement(payload, statement)) {
     throw invalid("has a JWS payload that differs from the statement it signs");
   }
   if (header.x5c === undefined) return;

@@ -64,7 +64,8 @@ const csvOrJson = (json: object) => ({
  */
 export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.deps.database;
-  const { publicBaseUrl } = app.deps.config;
+  // Read when asked: with PORT=0 the default PUBLIC_BASE_URL is known only once the api listens.
+  const publicBaseUrl = () => app.deps.config.publicBaseUrl;
 
   app.addHook("onSend", async (_request, reply) => {
     reply.header("vary", "Accept").header("cache-control", "no-store");
@@ -95,10 +96,10 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { cohortId } = request.params;
       const { format, limit, offset, ...filter } = request.query;
       if (wantsCsv(format, request.headers.accept)) {
-        const pages = await streamCohortCompletions(db, cohortId, filter, publicBaseUrl);
+        const pages = await streamCohortCompletions(db, cohortId, filter, publicBaseUrl());
         return sendCsv(reply, `cohort-${cohortId}-completions.csv`, toCsv(COMPLETION_CSV_COLUMNS, pages));
       }
-      const page = await getCohortCompletions(db, cohortId, filter, { limit, offset }, publicBaseUrl);
+      const page = await getCohortCompletions(db, cohortId, filter, { limit, offset }, publicBaseUrl());
       return reply.type("application/json; charset=utf-8").send({ cohortId, ...page });
     },
   );
@@ -124,14 +125,14 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { format, limit, offset } = request.query;
       const lesson = await findLesson(db, request.params.lessonId);
       if (wantsCsv(format, request.headers.accept)) {
-        const pages = streamIncompleteLearners(db, lesson, publicBaseUrl);
+        const pages = streamIncompleteLearners(db, lesson, publicBaseUrl());
         return sendCsv(
           reply,
           `lesson-${lesson.lessonDate}-${lesson.id}-incomplete.csv`,
           toCsv(INCOMPLETE_CSV_COLUMNS, pages),
         );
       }
-      const page = await getIncompleteLearners(db, lesson, { limit, offset }, publicBaseUrl);
+      const page = await getIncompleteLearners(db, lesson, { limit, offset }, publicBaseUrl());
       return reply.type("application/json; charset=utf-8").send({
         lesson: {
           id: lesson.id,
