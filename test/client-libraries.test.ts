@@ -3,9 +3,12 @@
  * the real app listening on a port (PostgreSQL): `@xapi/xapi`, `tincanjs` (Rustici's TinCanJS, its
  * Node build) and `adl-xapiwrapper` (ADL's wrapper for Node). Each one sends statements, queries
  * with a filter, follows `more` to the end, voids one, and reads it back by `voidedStatementId`
- * (xAPI Communication §2.1.3, Data §2.3.2). The same scenario runs for each library.
+ * (xAPI Communication §2.1.3, Data §2.3.2). The same scenario runs for each library. The two
+ * that send attachments (`@xapi/xapi`, `tincanjs`) also send one in a multipart/mixed request and
+ * read it back with `attachments=true` (Data §2.4.11, Communication §2.1.3); `adl-xapiwrapper`
+ * has no attachment calls.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import xapiModule from "@xapi/xapi";
@@ -237,5 +240,96 @@ describe("adl-xapiwrapper", () => {
   it("testConfig() is true: /about names a 1.0 version and a statement query answers 200", async () => {
     const ok = await new Promise<boolean>((resolve) => adlWrapper().testConfig(resolve));
     expect(ok).toBe(true);
+  });
+});
+
+/** A text attachment as the statement declares it (Data §2.4.11). */
+function certificate(text: string) {
+  return {
+    usageType: "http://id.tincanapi.com/attachment/certificate-of-completion",
+    display: { "en-US": "certificate" },
+    contentType: "text/plain",
+    length: Buffer.byteLength(text),
+    sha2: createHash("sha256").update(text).digest("hex"),
+  };
+}
+
+describe("attachments through the client libraries (Data §2.4.11, Communication §2.1.3)", () => {
+  it("@xapi/xapi sends a statement with an attachment part and reads it back with attachments=true", async () => {
+    // Its default adapter (axios) sends a Blob body as application/octet-stream in Node, whatever
+    // Content-Type the library sets; its fetch adapter sends the multipart/mixed it builds.
+    const xapi = new XAPI({
+      endpoint,
+      auth: XAPI.toBasicAuth(credential.key, credential.secret),
+      version: "1.0.3",
+      adapter: "fetch",
+    });
+    const text = `certificate for Ada, ${randomUUID()}`;
+    const id = randomUUID();
+    const statement = {
+      id,
+      actor: ADA,
+      verb: { id: "http://adlnet.gov/expapi/verbs/completed", display: { "en-US": "completed" } },
+      object: { id: "https://lessons.example.com/course" },
+      attachments: [certificate(text)],
+    };
+    const bytes = new TextEncoder().encode(text);
+    await xapi.sendStatement({ statement: statement as never, attachments: [bytes.buffer as ArrayBuffer] });
+    const read = (await xapi.getStatement({ statementId: id, attachments: true })).data as unknown as [
+      { id: string; attachments: { sha2: string }[] },
+      string,
+    ];
+    expect(read[0].id).toBe(id);
+    expect(read[0].attachments[0]!.sha2).toBe(certificate(text).sha2);
+    expect(read[1]).toBe(text);
+  });
+
+  it("tincanjs sends a statement with attachment content and reads the content back", async () => {
+    const TinCan = require("tincanjs") as TinCanModule & {
+      Attachment: new (cfg: object) => { setContentFromString(content: string): void };
+    };
+    const lrs = new TinCan.LRS({
+      endpoint,
+      username: credential.key,
+      password: credential.secret,
+      version: "1.0.2",
+      allowFail: false,
+    }) as TinCanLrs & {
+      retrieveStatement(
+        id: string,
+        cfg: {
+          params: { attachments: boolean };
+          callback: (error: unknown, statement: { attachments: { content: unknown }[] }) => void;
+        },
+      ): void;
+    };
+    const text = `certificate for Ada, ${randomUUID()}`;
+    const attachment = new TinCan.Attachment({
+      usageType: "http://id.tincanapi.com/attachment/certificate-of-completion",
+      display: { "en-US": "certificate" },
+      contentType: "text/plain",
+    });
+    // From a string: TinCanJS encodes it, and computes `length` and `sha2` from the bytes.
+    attachment.setContentFromString(text);
+    const id = randomUUID();
+    await settle<void>((done) =>
+      lrs.saveStatement(
+        new TinCan.Statement({
+          id,
+          actor: new TinCan.Agent(ADA),
+          verb: new TinCan.Verb({ id: "http://adlnet.gov/expapi/verbs/completed" }),
+          target: new TinCan.Activity({ id: "https://lessons.example.com/course" }),
+          attachments: [attachment],
+        }),
+        { callback: done },
+      ),
+    );
+    const read = await settle<{ attachments: { content: unknown }[] }>((done) =>
+      lrs.retrieveStatement(id, { params: { attachments: true }, callback: done }),
+    );
+    const content = read.attachments[0]!.content;
+    const asText =
+      typeof content === "string" ? content : Buffer.from(content as ArrayBuffer).toString("utf8");
+    expect(asText).toBe(text);
   });
 });
