@@ -139,7 +139,7 @@ async function checkSeededKeys(db: Db): Promise<void> {
       db,
       sql`select count(*)::int as n from statement_index
           where statement_id = ${payload.id}::uuid and stored = ${payload.stored}::timestamptz
-            and key in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))`,
+            and key in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb)::uuid)`,
     );
     if (found[0]?.n !== keys.length || keys.length !== 8) {
       throw new Error(
