@@ -109,16 +109,21 @@ interface TinCanModule {
   Agent: TinCanClass;
 }
 
-function tincanClient(): StatementClient {
-  const TinCan = require("tincanjs") as TinCanModule;
+/** A TinCanJS LRS on this endpoint and credential. */
+function tincanLrs(TinCan: TinCanModule): TinCanLrs {
   // TinCanJS 0.50 knows xAPI up to 1.0.2, which this LRS serves by the 1.0.3 rules.
-  const lrs = new TinCan.LRS({
+  return new TinCan.LRS({
     endpoint,
     username: credential.key,
     password: credential.secret,
     version: "1.0.2",
     allowFail: false,
   });
+}
+
+function tincanClient(): StatementClient {
+  const TinCan = require("tincanjs") as TinCanModule;
+  const lrs = tincanLrs(TinCan);
   return {
     send: (statements) =>
       settle<{ responseText: string }>((done) =>
@@ -288,13 +293,7 @@ describe("attachments through the client libraries (Data §2.4.11, Communication
     const TinCan = require("tincanjs") as TinCanModule & {
       Attachment: new (cfg: object) => { setContentFromString(content: string): void };
     };
-    const lrs = new TinCan.LRS({
-      endpoint,
-      username: credential.key,
-      password: credential.secret,
-      version: "1.0.2",
-      allowFail: false,
-    }) as TinCanLrs & {
+    const lrs = tincanLrs(TinCan) as TinCanLrs & {
       retrieveStatement(
         id: string,
         cfg: {
