@@ -29,13 +29,18 @@ export interface StatementPage {
 const VOIDED = sql.raw(`'${VOIDED_VERB}'`);
 
 /**
- * True when the statement `r` is voided. The literal verb lets PostgreSQL use the partial index of
- * voiding statements (`statements_raw_voided_target_idx`).
+ * True when the statement `r` is not voided: no voiding statement targets it, or it is itself a
+ * voiding statement. Written as one plain NOT EXISTS, with the condition on `r` inside it, so
+ * PostgreSQL plans an anti-join that probes the partial index of voiding statements
+ * (`statements_raw_voided_target_idx`) for each row a page reads. The equivalent
+ * `verb = voided OR NOT EXISTS (…)` made it hash every voiding statement first on each query
+ * (20,000 rows at 1,000,000 statements), whatever the page.
  */
-const isVoided = (r: SQL) =>
-  sql`(${r}.payload->'verb'->>'id' <> ${VOIDED} and exists (
+const notVoided = (r: SQL) =>
+  sql`not exists (
         select 1 from statements_raw v
-        where v.payload->'verb'->>'id' = ${VOIDED} and v.payload->'object'->>'id' = ${r}.id::text))`;
+        where v.payload->'verb'->>'id' = ${VOIDED} and v.payload->'object'->>'id' = ${r}.id::text
+          and ${r}.payload->'verb'->>'id' <> ${VOIDED})`;
 
 /**
  * One page of the statements matching `query` with `stored` ≤ `upperBound`, after `after` (in
@@ -60,7 +65,7 @@ export async function queryStatements(
       query.ascending ? sql`(${stored}, ${id}) > ${position}` : sql`(${stored}, ${id}) < ${position}`,
     );
   }
-  conditions.push(sql`not ${isVoided(sql`r`)}`);
+  conditions.push(notVoided(sql`r`));
   const direction = query.ascending ? sql.raw("asc") : sql.raw("desc");
   // Further filters are inner joins on the same index (a key is unique per statement), so the
   // planner may start from whichever key its statistics say is rarer.
