@@ -100,12 +100,10 @@ export async function installXapiProtocol(
   // 3. Only then may a request be refused for its version, with every header already set.
   app.addHook("onRequest", async (request) => {
     const path = xapiPath(request);
-    if (!path || request.method === "OPTIONS" || request.xapiVersion) {
-      if (request.alternateRequestError) throw request.alternateRequestError;
-      return;
-    }
-    // `about`, and the cmi5 fetch URL (not an xAPI resource: the AU posts to it without the header).
-    if (path === "/xapi/about" || path.startsWith("/xapi/cmi5/fetch/")) {
+    // `about` and the cmi5 fetch URL (not an xAPI resource: the AU posts to it without the
+    // header) need no version.
+    const exempt = path === "/xapi/about" || path?.startsWith("/xapi/cmi5/fetch/");
+    if (!path || request.method === "OPTIONS" || request.xapiVersion || exempt) {
       if (request.alternateRequestError) throw request.alternateRequestError;
       return;
     }
