@@ -13,6 +13,7 @@ import {
 import { ensureSigningSecret } from "../auth/signing.ts";
 import type { Config } from "../config.ts";
 import { type Database, openDatabase } from "../db/client.ts";
+import { DirLockedError } from "../db/dirLock.ts";
 import { migrate, SchemaError, schemaState } from "../db/migrate.ts";
 import { createLogger } from "../logger.ts";
 import { type EmailClient, emailClientFor } from "../mail/emailClient.ts";
@@ -74,6 +75,20 @@ export function connectRedis(url: string, log: Logger): Redis {
     warned = false;
   });
   return redis;
+}
+
+/**
+ * The runtime of a one-off command (`run-task`, `cmi5-launch`): no migrations, no first-start
+ * secrets. Undefined when the embedded database is held by a running server (DirLockedError):
+ * the command then asks that server instead (serverFile.ts).
+ */
+export async function commandRuntime(config: Readonly<Config>): Promise<Runtime | undefined> {
+  try {
+    return await startRuntime(config, { migrate: false, secrets: false });
+  } catch (error) {
+    if (error instanceof DirLockedError) return undefined;
+    throw error;
+  }
 }
 
 export async function startRuntime(config: Readonly<Config>, options: RuntimeOptions): Promise<Runtime> {

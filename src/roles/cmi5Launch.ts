@@ -6,9 +6,8 @@
 import { type Cmi5LaunchOption, cmi5LaunchRequest } from "../cmi5/launchOptions.ts";
 import { type Cmi5Launch, createCmi5Launch } from "../commands/createCmi5Launch.ts";
 import { loadConfig } from "../config.ts";
-import { DirLockedError } from "../db/dirLock.ts";
 import { AppError } from "../errors.ts";
-import { type Runtime, startRuntime } from "../process/runtime.ts";
+import { commandRuntime } from "../process/runtime.ts";
 import { adminRequestToServer } from "../process/serverFile.ts";
 import { CommandFailed, UsageError } from "../process/usageError.ts";
 
@@ -16,11 +15,8 @@ export async function cmi5Launch(options: Partial<Record<Cmi5LaunchOption, strin
   const request = cmi5LaunchRequest(options);
   if ("problems" in request) throw new UsageError(`cmi5-launch: ${request.problems.join("; ")}`);
   const config = loadConfig();
-  let runtime: Runtime;
-  try {
-    runtime = await startRuntime(config, { migrate: false, secrets: false });
-  } catch (error) {
-    if (!(error instanceof DirLockedError)) throw error;
+  const runtime = await commandRuntime(config);
+  if (!runtime) {
     // The embedded database is held by a running server: ask it to create the launch.
     const answer = await adminRequestToServer(config, "/api/cmi5/launches", request.body, "launch");
     const body = answer.body as Cmi5Launch & { message?: string };

@@ -3,13 +3,12 @@
  * embedded server (which holds the database) the server runs it.
  */
 import { loadConfig } from "../config.ts";
-import { DirLockedError } from "../db/dirLock.ts";
 import { isSaneInstant, SANE_DATES } from "../http/validation.ts";
 import { createRunner } from "../jobs/createRunner.ts";
 import { DAILY_REMINDERS, isTaskName, TASK_NAMES } from "../jobs/definitions.ts";
 import { runTaskNow, type TaskReport } from "../jobs/runTaskNow.ts";
 import { sweepProgress } from "../process/progressBar.ts";
-import { type Runtime, startRuntime } from "../process/runtime.ts";
+import { commandRuntime } from "../process/runtime.ts";
 import { runTaskOnServer } from "../process/serverFile.ts";
 import { UsageError } from "../process/usageError.ts";
 
@@ -33,11 +32,8 @@ export async function runTask(name: string | undefined, options: RunTaskOptions)
     throw new UsageError(`--at and --dry-run apply to ${DAILY_REMINDERS} only`);
   const request = { ...(at ? { at } : {}), ...(options.dryRun ? { dryRun: true } : {}) };
   const config = loadConfig();
-  let runtime: Runtime;
-  try {
-    runtime = await startRuntime(config, { migrate: false, secrets: false });
-  } catch (error) {
-    if (!(error instanceof DirLockedError)) throw error;
+  const runtime = await commandRuntime(config);
+  if (!runtime) {
     // The embedded database is held by a running server: ask it to run the task.
     print(await runTaskOnServer(config, name, request));
     return;
