@@ -101,6 +101,11 @@ export async function benchIngest(): Promise<{ rows: Row[]; results: Record<stri
     redis.disconnect();
   };
   const forget = onInterrupt(cleanup);
+  // The two loads every phase runs: single statements at 50 connections, batches of 100 at 10.
+  const singlesAt = (url: string) =>
+    load({ url, method: "POST", headers, body: single, connections: 50, duration: SECONDS });
+  const batchesAt = (url: string) =>
+    load({ url, method: "POST", headers, body: batch, connections: 10, duration: SECONDS });
   try {
     await startChild(process.execPath, [BIN, "migrate"], env, /applied|up to date/);
     const baseline = await startChild(
@@ -110,22 +115,8 @@ export async function benchIngest(): Promise<{ rows: Row[]; results: Record<stri
     );
     children.push(baseline);
     process.stdout.write("ingest: baselines…\n");
-    const bareSingle = await load({
-      url: baseline.url,
-      method: "POST",
-      headers,
-      body: single,
-      connections: 50,
-      duration: SECONDS,
-    });
-    const bareBatch = await load({
-      url: baseline.url,
-      method: "POST",
-      headers,
-      body: batch,
-      connections: 10,
-      duration: SECONDS,
-    });
+    const bareSingle = await singlesAt(baseline.url);
+    const bareBatch = await batchesAt(baseline.url);
     await baseline.stop();
     const insertPerSec = await insertBaseline(url);
 
@@ -146,23 +137,9 @@ export async function benchIngest(): Promise<{ rows: Row[]; results: Record<stri
 
     process.stdout.write("ingest: single statements at 50 connections…\n");
     const loadStarted = Date.now();
-    const singles = await load({
-      url: target,
-      method: "POST",
-      headers,
-      body: single,
-      connections: 50,
-      duration: SECONDS,
-    });
+    const singles = await singlesAt(target);
     process.stdout.write("ingest: batches of 100 at 10 connections…\n");
-    const batches = await load({
-      url: target,
-      method: "POST",
-      headers,
-      body: batch,
-      connections: 10,
-      duration: SECONDS,
-    });
+    const batches = await batchesAt(target);
     const posted = singles.requests - singles.non2xx + (batches.requests - batches.non2xx) * 100;
     const benchCpu = process.cpuUsage(cpuBefore.bench);
     const loadCpu = {
@@ -221,24 +198,7 @@ export async function benchIngest(): Promise<{ rows: Row[]; results: Record<stri
     // the loads again with statement_index's inserts turned into no-ops by a rule, then without
     // the rule. "With" runs second, on the larger tables, so the cost it shows is not flattered.
     process.stdout.write("ingest: the query index's cost (loads without, then with, its writes)…\n");
-    const pair = async () => ({
-      single: await load({
-        url: target,
-        method: "POST",
-        headers,
-        body: single,
-        connections: 50,
-        duration: SECONDS,
-      }),
-      batch: await load({
-        url: target,
-        method: "POST",
-        headers,
-        body: batch,
-        connections: 10,
-        duration: SECONDS,
-      }),
-    });
+    const pair = async () => ({ single: await singlesAt(target), batch: await batchesAt(target) });
     await database.db.execute(
       sql`create rule bench_skip_statement_index as on insert to statement_index do instead nothing`,
     );
