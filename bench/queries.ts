@@ -16,7 +16,7 @@ import { type Db, queryRows } from "../src/db/client.ts";
 import { parseStatementQuery } from "../src/xapi/parseStatementQuery.ts";
 import { type PreparedStatement, prepareStatement } from "../src/xapi/prepareStatement.ts";
 import { readStatements } from "../src/xapi/readStatements.ts";
-import { hashKey, statementIndexKeys } from "../src/xapi/statementIndexKeys.ts";
+import { hashKey, indexKey, statementIndexKeys } from "../src/xapi/statementIndexKeys.ts";
 import { storeStatements } from "../src/xapi/storeStatements.ts";
 import type { StoredStatement } from "../src/xapi/validateStatement.ts";
 import { envNumber, type Row, withBenchDatabase } from "./lib.ts";
@@ -89,8 +89,9 @@ async function seed(db: Db): Promise<void> {
     from bench_seed`);
   const authorityKey = `related_agent:Agent|account=${BASE_URL}/xapi/credentials bench`;
   await db.execute(sql`
-    insert into statement_index (key, stored, statement_id)
-    select encode(substr(sha256(convert_to(k.key, 'UTF8')), 1, 16), 'hex')::uuid, s.stored, s.id
+    insert into statement_index (key, stored, statement_id, verb)
+    select encode(substr(sha256(convert_to(k.key, 'UTF8')), 1, 16), 'hex')::uuid, s.stored, s.id,
+           encode(substr(sha256(convert_to('verb:' || s.verb, 'UTF8')), 1, 16), 'hex')::uuid
     from bench_seed s
     cross join lateral (values
       ('agent:Agent|mbox=' || s.mbox), ('related_agent:Agent|mbox=' || s.mbox), (${authorityKey}),
@@ -127,7 +128,10 @@ async function seed(db: Db): Promise<void> {
   await db.execute(sql`vacuum (analyze)`);
 }
 
-/** Every key the index holds for a sample of statements is what `statementIndexKeys` makes. */
+/**
+ * Every key the index holds for a sample of statements is what `statementIndexKeys` makes, with
+ * the statement's verb key beside it (what `writeStatementIndex` writes).
+ */
 async function checkSeededKeys(db: Db): Promise<void> {
   const sample = await queryRows<{ payload: StoredStatement }>(
     db,
@@ -139,7 +143,8 @@ async function checkSeededKeys(db: Db): Promise<void> {
       db,
       sql`select count(*)::int as n from statement_index
           where statement_id = ${payload.id}::uuid and stored = ${payload.stored}::timestamptz
-            and key in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb)::uuid)`,
+            and key in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb)::uuid)
+            and verb = ${indexKey("verb", payload.verb.id)}::uuid`,
     );
     if (found[0]?.n !== keys.length || keys.length !== 8) {
       throw new Error(

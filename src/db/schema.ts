@@ -134,8 +134,15 @@ export const statementIndex = pgTable(
     /** The statement's `stored`: the order and the since/until bounds of queries. */
     stored: timestamp("stored", { withTimezone: true, mode: "date" }).notNull(),
     statementId: uuid("statement_id").notNull(),
+    /**
+     * The statement's verb key (`hashKey` of `verb:<IRI>`), in every row of the statement, so a
+     * verb filter beside another key is checked on that key's entries as they are read; the nil
+     * uuid (`NO_SINGLE_VERB`) for a statement whose object is a StatementRef (it may take its
+     * target's verb key too): check the verb's own entries.
+     */
+    verb: uuid("verb").notNull().default("00000000-0000-0000-0000-000000000000"),
   },
-  (t) => [primaryKey({ name: "statement_index_pkey", columns: [t.key, t.stored, t.statementId] })],
+  (t) => [primaryKey({ name: "statement_index_pkey", columns: [t.key, t.stored, t.statementId, t.verb] })],
 );
 
 export const statementsFlat = pgTable(

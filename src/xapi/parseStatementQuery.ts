@@ -16,8 +16,13 @@ export type StatementFormat = "ids" | "exact" | "canonical";
 
 /** A statement query, resolved: the index keys it filters on and its bounds. */
 export interface StatementQuery {
-  /** Index keys every returned statement has (see `statementIndexKeys`); empty: no filter. */
+  /**
+   * Index keys every returned statement has (see `statementIndexKeys`), the verb's excepted;
+   * empty: no filter but perhaps the verb.
+   */
   keys: string[];
+  /** The index key of the `verb` filter, when there is one (`statement_index.verb` narrows by it). */
+  verb?: string | undefined;
   /** Exclusive lower bound on `stored` (ISO 8601). */
   since?: string | undefined;
   /** Inclusive upper bound on `stored` (ISO 8601). */
@@ -183,14 +188,15 @@ export function parseStatementQuery(params: URLSearchParams, version: XapiVersio
     ["registration", uuid(values, "registration")],
     [relatedAgents ? "related_agent" : "agent", agent(values, version)],
     [relatedActivities ? "related_activity" : "activity", iri(values, "activity")],
-    ["verb", iri(values, "verb")],
   ];
+  const verb = iri(values, "verb");
   const since = timestamp(values, "since");
   const until = timestamp(values, "until");
   return {
     kind: "query",
     query: {
       keys: filters.flatMap(([kind, value]) => (value === undefined ? [] : [indexKey(kind, value)])),
+      verb: verb === undefined ? undefined : indexKey("verb", verb),
       since,
       until,
       limit: limit(values),

@@ -43,6 +43,14 @@ export function indexKey(kind: IndexKeyKind, value: string): string {
   return hashKey(keyText(kind, value));
 }
 
+/**
+ * What `statement_index.verb` holds for a statement whose object is a StatementRef: it may have
+ * its target's verb key beside its own, so it has no single verb, and a query checks the verb's
+ * own index entries for it (queryStatements.ts). Also the column's default, so a row written
+ * without a verb is never wrongly left out.
+ */
+export const NO_SINGLE_VERB = "00000000-0000-0000-0000-000000000000";
+
 /** `Agent|mbox=mailto:a@example.com`, or undefined for an anonymous Group (no IFI). */
 export function agentIdentity(actor: Actor): string | undefined {
   const type = actor.objectType === "Group" ? "Group" : "Agent";

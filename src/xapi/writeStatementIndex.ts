@@ -7,10 +7,21 @@
  * recursively, of what that one targets): Communication §2.1.3 says such a statement meets a
  * filter (other than since, until, limit) when its target does. The target's keys are taken when
  * the referring statement is stored; a target stored later does not add keys to it.
+ *
+ * Every row also carries its statement's verb key (`verb`), so a query filtering on a verb and
+ * another key narrows the other key's entries as it reads them. A statement whose object is a
+ * StatementRef may take its target's verb key too, so it carries `NO_SINGLE_VERB` (a pure function
+ * of the statement, so the backfill and migration 0012 write the same rows).
  */
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/client.ts";
-import { hashKey, statementIndexKeys, statementRefTarget } from "./statementIndexKeys.ts";
+import {
+  hashKey,
+  indexKey,
+  NO_SINGLE_VERB,
+  statementIndexKeys,
+  statementRefTarget,
+} from "./statementIndexKeys.ts";
 import type { StoredStatement } from "./validateStatement.ts";
 
 /** How many StatementRef hops are followed for inherited keys. */
@@ -34,6 +45,7 @@ export async function writeStatementIndex(
   const keys: string[] = [];
   const stored: string[] = [];
   const ids: string[] = [];
+  const verbs: string[] = [];
   for (const statement of statements) {
     const own = new Set(statementIndexKeys(statement));
     let target = statementRefTarget(statement);
@@ -43,15 +55,19 @@ export async function writeStatementIndex(
       for (const key of statementIndexKeys(targeted)) own.add(key);
       target = statementRefTarget(targeted);
     }
+    const verb =
+      statementRefTarget(statement) === undefined ? indexKey("verb", statement.verb.id) : NO_SINGLE_VERB;
     for (const key of own) {
       keys.push(hashKey(key));
       stored.push(statement.stored);
       ids.push(statement.id);
+      verbs.push(verb);
     }
   }
   await tx.execute(
-    sql`insert into statement_index (key, stored, statement_id)
-        select * from unnest(${sql.param(keys)}::uuid[], ${sql.param(stored)}::timestamptz[], ${sql.param(ids)}::uuid[])
+    sql`insert into statement_index (key, stored, statement_id, verb)
+        select * from unnest(${sql.param(keys)}::uuid[], ${sql.param(stored)}::timestamptz[],
+                             ${sql.param(ids)}::uuid[], ${sql.param(verbs)}::uuid[])
         ${fresh ? sql`` : sql`on conflict do nothing`}`,
   );
 }

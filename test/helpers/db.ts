@@ -62,12 +62,16 @@ export type OpenedDatabase = Database & { drop(): Promise<void> };
 
 /**
  * A migrated database of `kind`: a clone of the run's template on PostgreSQL, or a new in-memory
- * PGlite (migrating one takes a few seconds: share it within a file).
+ * PGlite (migrating one takes a few seconds: share it within a file). `migrated: false`: an empty
+ * one, to migrate step by step.
  */
-export async function openTestDatabase(kind: DatabaseKind): Promise<OpenedDatabase> {
-  if (kind === "postgres") return createTestDatabase();
+export async function openTestDatabase(
+  kind: DatabaseKind,
+  options: { migrated?: boolean } = {},
+): Promise<OpenedDatabase> {
+  if (kind === "postgres") return createTestDatabase(options);
   const embedded = await openMemoryPglite();
-  await migrate(embedded.db);
+  if (options.migrated !== false) await migrate(embedded.db);
   return { ...embedded, drop: () => embedded.close() };
 }
 

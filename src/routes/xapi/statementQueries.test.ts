@@ -162,6 +162,14 @@ describe.each(BACKENDS)("GET /xapi/statements queries on %s", (backend) => {
     expect(await ids({ agent: BOB, verb: verb("attended").id })).toEqual([s.s5]);
     expect(await ids({ agent: BOB, verb: verb("attended").id, activity: activity("d").id })).toEqual([s.s5]);
     expect(await ids({ agent: ADA, verb: verb("attended").id })).toEqual([]);
+    expect(await ids({ activity: activity("a").id, verb: verb("completed").id })).toEqual([s.s1]);
+    expect(await ids({ activity: activity("a").id, verb: verb("attempted").id })).toEqual([]);
+    expect(await ids({ registration: REGISTRATION, verb: verb("completed").id })).toEqual([s.s1]);
+    expect(
+      await ids({ activity: activity("parent").id, related_activities: "true", verb: verb("completed").id }),
+    ).toEqual([s.s1]);
+    // The verb is the statement's own, never a SubStatement's (s3 is "experienced").
+    expect(await ids({ agent: ADA, related_agents: "true", verb: verb("completed").id })).toEqual([s.s1]);
     expect(
       await ids({
         agent: ADA,
@@ -177,6 +185,10 @@ describe.each(BACKENDS)("GET /xapi/statements queries on %s", (backend) => {
     expect(await ids({ verb: verb("attempted").id })).toEqual(sorted(s.s2, s.s7));
     expect(await ids({ activity: activity("b").id })).toEqual(sorted(s.s2, s.s7));
     expect(await ids({ verb: verb("liked").id })).toEqual([s.s7]);
+    // With another filter too: the target's verb and the statement's own both count.
+    expect(await ids({ activity: activity("b").id, verb: verb("attempted").id })).toEqual(sorted(s.s2, s.s7));
+    expect(await ids({ activity: activity("b").id, verb: verb("liked").id })).toEqual([s.s7]);
+    expect(await ids({ activity: activity("b").id, verb: verb("completed").id })).toEqual([]);
     // Recursively: a statement targeting s7 meets what s2 meets.
     const [s8] = await post({
       actor: ZOE,

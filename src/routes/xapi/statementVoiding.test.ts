@@ -73,6 +73,22 @@ describe.each(BACKENDS)("voiding on %s", (backend) => {
     expect((await get(`voidedStatementId=${later}`)).statusCode).toBe(200);
   });
 
+  it("§2.3.2 a voiding statement targeted by one stored before it is not voided: queries still return it", async () => {
+    const [target] = (await post({ actor: ADA, verb: COMPLETED, object: LESSON })).json() as string[];
+    const voiderId = randomUUID();
+    // Sent first, it cannot know that its target will be a voiding statement.
+    const [early] = (await post(voiding(voiderId))).json() as string[];
+    expect((await post({ id: voiderId, ...voiding(target!) })).statusCode).toBe(200);
+
+    expect((await get(`statementId=${voiderId}`)).statusCode).toBe(200);
+    expect(await ids("")).toEqual([voiderId, early]);
+    const lesson = `activity=${encodeURIComponent(LESSON.id)}`;
+    expect(await ids(lesson)).toEqual([voiderId]);
+    expect(await ids(`${lesson}&verb=${encodeURIComponent(VOIDED.id)}`)).toEqual([voiderId]);
+    expect(await ids(`${lesson}&verb=${encodeURIComponent(COMPLETED.id)}`)).toEqual([voiderId]);
+    expect(await ids(`verb=${encodeURIComponent(VOIDED.id)}`)).toEqual([voiderId, early]);
+  });
+
   it("§2.3.2 a voiding statement cannot target a voiding statement: 400, nothing stored", async () => {
     const [target] = (await post({ actor: ADA, verb: COMPLETED, object: LESSON })).json() as string[];
     const [voider] = (await post(voiding(target!))).json() as string[];

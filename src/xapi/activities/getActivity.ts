@@ -16,7 +16,7 @@
  */
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../../db/client.ts";
-import { VOIDED_VERB } from "../../names.ts";
+import { notVoided } from "../queryStatements.ts";
 import { indexKey } from "../statementIndexKeys.ts";
 import type {
   Activity,
@@ -98,10 +98,7 @@ export async function getActivity(db: Db, activityId: string): Promise<ActivityO
     select r.payload->'object' as object, r.payload->'context'->'contextActivities' as context_activities
     from statement_index i join statements_raw r on r.id = i.statement_id
     where i.key = ${indexKey("related_activity", activityId)}
-      and not exists (
-        select 1 from statements_raw v
-        where v.payload->'verb'->>'id' = ${sql.raw(`'${VOIDED_VERB}'`)}
-          and v.payload->'object'->>'id' = r.id::text)
+      and ${notVoided(sql`r`)}
     order by i.stored desc, r.seq desc
     limit ${MAX_DEFINITIONS_MERGED}`,
   );
