@@ -6,27 +6,9 @@
  * Targets: each ≥ 0.5× the statement POST rate, p99 ≤ 50 ms.
  */
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
-import { deleteServiceKeys } from "../test/helpers/serviceKeys.ts";
-import {
-  admin,
-  BENCH_REDIS_URL,
-  BIN,
-  benchStatement,
-  type Child,
-  databaseUrl,
-  envNumber,
-  load,
-  onInterrupt,
-  type Row,
-  startChild,
-  xapiHeaders,
-} from "./lib.ts";
+import { benchStatement, envNumber, load, type Row, withService } from "./lib.ts";
 
 const SECONDS = envNumber("BENCH_SECONDS", 10);
-const REDIS_URL = BENCH_REDIS_URL;
-const KEY = "bench-documents";
-const SECRET = "bench-documents-secret-0123";
 const LEARNERS = 1_000;
 const DOCUMENT = randomBytes(3072).toString("base64"); // 4 KiB of text suspend data
 
@@ -41,34 +23,10 @@ function statePath(index: number): string {
 }
 
 export async function benchDocuments(): Promise<{ rows: Row[]; results: Record<string, unknown> }> {
-  const name = `cohort_lrs_bench_docs_${Date.now().toString(36)}`;
-  await admin(`create database ${name}`);
-  const redis = new Redis(REDIS_URL);
-  await deleteServiceKeys(redis);
-  const env = {
-    ...process.env,
-    DATABASE_URL: databaseUrl(name),
-    REDIS_URL,
-    PORT: "0",
-    LOG_LEVEL: "warn",
-    PUBLIC_PEM: KEY,
-    SECRET_PEM: SECRET,
-    DATA_DIR: `/tmp/${name}`,
-  };
-  const children: Child[] = [];
-  const cleanup = async () => {
-    for (const child of children.reverse()) await child.stop().catch(() => {});
-    await admin(`drop database if exists ${name} with (force)`);
-    await deleteServiceKeys(redis);
-    redis.disconnect();
-  };
-  const forget = onInterrupt(cleanup);
-  try {
-    await startChild(process.execPath, [BIN, "migrate"], env, /applied|up to date/);
-    const api = await startChild(process.execPath, [BIN, "api"], env);
-    const worker = await startChild(process.execPath, [BIN, "worker"], env, /role worker consuming/);
-    children.push(api, worker);
-    const headers = xapiHeaders(KEY, SECRET);
+  return withService("docs", {}, async (service) => {
+    const api = await service.start("api");
+    await service.start("worker", /role worker consuming/);
+    const headers = service.headers;
 
     process.stdout.write("documents: single statements at 50 connections…\n");
     const statements = await load({
@@ -142,8 +100,5 @@ export async function benchDocuments(): Promise<{ rows: Row[]; results: Record<s
       },
     ];
     return { rows, results: { statements, puts, gets, seconds: SECONDS, learners: LEARNERS } };
-  } finally {
-    forget();
-    await cleanup();
-  }
+  });
 }

@@ -13,41 +13,33 @@
  */
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { Redis } from "ioredis";
 import pg from "pg";
-import { openPostgres, queryRows } from "../src/db/client.ts";
-import { deleteServiceKeys } from "../test/helpers/serviceKeys.ts";
+import { queryRows } from "../src/db/client.ts";
 import {
-  admin,
-  BENCH_REDIS_URL,
-  BIN,
+  BENCH_KEY,
+  BENCH_SECRET,
   benchStatement,
-  type Child,
   cpuSeconds,
   cpuSecondsOf,
-  databaseUrl,
   envNumber,
   type LoadResult,
   load,
-  onInterrupt,
   type Row,
   rssMiB,
   sampleRss,
   sleep,
   startChild,
+  withService,
   xapiHeaders,
 } from "./lib.ts";
 
 const SECONDS = envNumber("BENCH_SECONDS", 10);
 /** How many times the query index's cost is measured, without and then with its writes. */
 const INDEX_ROUNDS = envNumber("BENCH_INDEX_ROUNDS", 3);
-const REDIS_URL = BENCH_REDIS_URL;
-const KEY = "bench-content";
-const SECRET = "bench-secret-0123456789";
 
 const single = JSON.stringify(benchStatement());
 const batch = JSON.stringify(Array.from({ length: 100 }, benchStatement));
-const headers = xapiHeaders(KEY, SECRET);
+const headers = xapiHeaders(BENCH_KEY, BENCH_SECRET);
 
 /** The database floor: the same statements, multi-row INSERTs of 100 from 10 connections. */
 async function insertBaseline(url: string): Promise<number> {
@@ -76,55 +68,31 @@ async function insertBaseline(url: string): Promise<number> {
 }
 
 export async function benchIngest(): Promise<{ rows: Row[]; results: Record<string, unknown> }> {
-  const name = `cohort_lrs_bench_${Date.now().toString(36)}`;
-  await admin(`create database ${name}`);
-  const url = databaseUrl(name);
-  const redis = new Redis(REDIS_URL);
-  await deleteServiceKeys(redis);
-  const env = {
-    ...process.env,
-    DATABASE_URL: url,
-    REDIS_URL,
-    PORT: "0",
-    LOG_LEVEL: "warn",
-    PUBLIC_PEM: KEY,
-    SECRET_PEM: SECRET,
-    DATA_DIR: `/tmp/${name}`,
-    BODY_LIMIT: "10mb",
-  };
-  const children: Child[] = [];
-  const database = openPostgres(url);
-  const cleanup = async () => {
-    for (const child of children.reverse()) await child.stop().catch(() => {});
-    // First: it ends the pool's connections, so closing the pool cannot wait on a query.
-    await admin(`drop database if exists ${name} with (force)`);
-    await database.close();
-    await deleteServiceKeys(redis);
-    redis.disconnect();
-  };
-  const forget = onInterrupt(cleanup);
-  // The two loads every phase runs: single statements at 50 connections, batches of 100 at 10.
-  const singlesAt = (url: string) =>
-    load({ url, method: "POST", headers, body: single, connections: 50, duration: SECONDS });
-  const batchesAt = (url: string) =>
-    load({ url, method: "POST", headers, body: batch, connections: 10, duration: SECONDS });
-  try {
-    await startChild(process.execPath, [BIN, "migrate"], env, /applied|up to date/);
+  return withService("ingest", { env: { BODY_LIMIT: "10mb" } }, async (service) => {
+    const { database } = service;
+    // The two loads every phase runs: single statements at 50 connections, batches of 100 at 10.
+    const singlesAt = (url: string) =>
+      load({ url, method: "POST", headers, body: single, connections: 50, duration: SECONDS });
+    const batchesAt = (url: string) =>
+      load({ url, method: "POST", headers, body: batch, connections: 10, duration: SECONDS });
     const baseline = await startChild(
       process.execPath,
       ["--import", "tsx", `${import.meta.dirname}/baselineServer.ts`],
-      env,
+      service.env,
     );
-    children.push(baseline);
     process.stdout.write("ingest: baselines…\n");
-    const bareSingle = await singlesAt(baseline.url);
-    const bareBatch = await batchesAt(baseline.url);
-    await baseline.stop();
-    const insertPerSec = await insertBaseline(url);
+    let bareSingle: LoadResult;
+    let bareBatch: LoadResult;
+    try {
+      bareSingle = await singlesAt(baseline.url);
+      bareBatch = await batchesAt(baseline.url);
+    } finally {
+      await baseline.stop();
+    }
+    const insertPerSec = await insertBaseline(service.env.DATABASE_URL!);
 
-    const api = await startChild(process.execPath, [BIN, "api"], env);
-    const worker = await startChild(process.execPath, [BIN, "worker"], env, /role worker consuming/);
-    children.push(api, worker);
+    const api = await service.start("api");
+    const worker = await service.start("worker", /role worker consuming/);
     const target = `${api.url}/xapi/statements`;
     const idleRss = rssMiB(api.process.pid!);
     const rss = sampleRss(api.process.pid!);
@@ -326,8 +294,5 @@ export async function benchIngest(): Promise<{ rows: Row[]; results: Record<stri
       })),
     ];
     return { rows, results };
-  } finally {
-    forget();
-    await cleanup();
-  }
+  });
 }

@@ -1,12 +1,14 @@
 /** Shared pieces of the benchmarks: child processes, load, memory sampling, the report. */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { Redis } from "ioredis";
 import pg from "pg";
 import { type Database, type Db, openPostgres } from "../src/db/client.ts";
 import { migrate } from "../src/db/migrate.ts";
+import { deleteServiceKeys } from "../test/helpers/serviceKeys.ts";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /**
@@ -301,6 +303,85 @@ export async function withBenchDatabase<T>(
   try {
     await migrate(database.db);
     return await work(database.db, database);
+  } finally {
+    forget();
+    await cleanup();
+  }
+}
+
+/** The xAPI credential every service benchmark starts its api with (PUBLIC_PEM/SECRET_PEM). */
+export const BENCH_KEY = "bench-content";
+export const BENCH_SECRET = "bench-content-secret-0123456789";
+
+/** A cohort-lrs started for one benchmark: its database, Redis, environment and processes. */
+export interface BenchService {
+  /** The environment its processes run with. */
+  env: NodeJS.ProcessEnv;
+  /** A pool on its database, for seeding and counting. */
+  database: Database;
+  /** Its Redis (BENCH_REDIS_DB), or undefined when it runs without one. */
+  redis: Redis | undefined;
+  /** Headers of an xAPI client with the service's credential. */
+  headers: Record<string, string>;
+  /** Starts `cohort-lrs <role>` (the compiled service); stopped when the benchmark ends. */
+  start(role: string, ready?: RegExp): Promise<Child>;
+}
+
+/**
+ * Runs `work` against a migrated cohort-lrs of its own: a database `cohort_lrs_bench_<tag>_…`,
+ * Redis database BENCH_REDIS_DB (its service keys deleted before and after; `redis: false` runs
+ * without Redis), a data directory under /tmp, and the BENCH_KEY credential. Everything is stopped,
+ * dropped and deleted afterwards, also when the run is interrupted (`onInterrupt`). `env` adds or
+ * overrides variables.
+ */
+export async function withService<T>(
+  tag: string,
+  options: { env?: Record<string, string>; redis?: boolean },
+  work: (service: BenchService) => Promise<T>,
+): Promise<T> {
+  const name = `cohort_lrs_bench_${tag}_${Date.now().toString(36)}`;
+  await admin(`create database ${name}`);
+  const url = databaseUrl(name);
+  const redis = options.redis === false ? undefined : new Redis(BENCH_REDIS_URL);
+  if (redis) await deleteServiceKeys(redis);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: url,
+    REDIS_URL: redis ? BENCH_REDIS_URL : "",
+    PORT: "0",
+    LOG_LEVEL: "warn",
+    PUBLIC_PEM: BENCH_KEY,
+    SECRET_PEM: BENCH_SECRET,
+    DATA_DIR: `/tmp/${name}`,
+    ...options.env,
+  };
+  const children: Child[] = [];
+  const database = openPostgres(url);
+  const cleanup = async () => {
+    for (const child of children.reverse()) await child.stop().catch(() => {});
+    // First: it ends the pool's connections, so closing the pool cannot wait on a query.
+    await admin(`drop database if exists ${name} with (force)`);
+    await database.close();
+    if (redis) {
+      await deleteServiceKeys(redis);
+      redis.disconnect();
+    }
+    rmSync(env.DATA_DIR!, { recursive: true, force: true });
+  };
+  const forget = onInterrupt(cleanup);
+  try {
+    await startChild(process.execPath, [BIN, "migrate"], env, /applied|up to date/);
+    return await work({
+      env,
+      database,
+      redis,
+      headers: xapiHeaders(BENCH_KEY, BENCH_SECRET),
+      start: async (role, ready) => {
+        const child = await startChild(process.execPath, [BIN, role], env, ready);
+        children.push(child);
+        return child;
+      },
+    });
   } finally {
     forget();
     await cleanup();

@@ -19,29 +19,20 @@
  * 10 %; and 0 errors (failed requests, non-2xx answers, error lines in any process's log), every
  * statement flattened, every reminder email received exactly once.
  */
-import { rmSync } from "node:fs";
 import { sql } from "drizzle-orm";
-import { Redis } from "ioredis";
 import { SMTPServer } from "smtp-server";
-import { openPostgres, queryRows } from "../src/db/client.ts";
-import { deleteServiceKeys } from "../test/helpers/serviceKeys.ts";
+import { queryRows } from "../src/db/client.ts";
 import {
-  admin,
-  BENCH_REDIS_URL,
-  BIN,
+  type BenchService,
   benchStatement,
-  type Child,
-  databaseUrl,
   envNumber,
   type LoadResult,
   load,
-  onInterrupt,
   type Row,
   rssMiB,
   sampleRss,
   sleep,
-  startChild,
-  xapiHeaders,
+  withService,
 } from "./lib.ts";
 import { COHORTS, cohortName, LESSONS_PER_COHORT, seedReportData, TODAY } from "./reports.ts";
 
@@ -52,11 +43,6 @@ const BATCH_RATE = envNumber("SOAK_BATCH_RATE", 10);
 const REPORT_RATE = envNumber("SOAK_REPORT_RATE", 10);
 const REMINDER_EVERY_SECONDS = envNumber("SOAK_REMINDER_EVERY", 60);
 const LEARNERS = envNumber("SOAK_LEARNERS", 10_000);
-/** The benchmarks' Redis database; the soak deletes only the keys the service creates there. */
-const REDIS_URL = BENCH_REDIS_URL;
-
-const KEY = "soak-content";
-const SECRET = "soak-secret-0123456789";
 const ADMIN_PASSWORD = "soak-admin-password-0123456789";
 
 const THROUGHPUT_TOLERANCE = 0.1;
@@ -85,12 +71,14 @@ interface ReminderRun {
   error?: string;
 }
 
-/** An SMTP listener that counts the messages it accepts by Message-ID. */
-async function smtpSink(): Promise<{
+interface SmtpSink {
   url: string;
   byMessageId: Map<string, number>;
   close(): Promise<void>;
-}> {
+}
+
+/** An SMTP listener that counts the messages it accepts by Message-ID. */
+async function smtpSink(): Promise<SmtpSink> {
   const byMessageId = new Map<string, number>();
   let unnamed = 0;
   const server = new SMTPServer({
@@ -179,360 +167,339 @@ function curveLine(w: Window): string {
 }
 
 export async function benchSoak(): Promise<{ rows: Row[]; results: Record<string, unknown> }> {
-  const name = `cohort_lrs_bench_soak_${Date.now().toString(36)}`;
-  await admin(`create database ${name}`);
-  const url = databaseUrl(name);
-  const redis = new Redis(REDIS_URL);
-  await deleteServiceKeys(redis);
   const smtp = await smtpSink();
-  const env = {
-    ...process.env,
-    DATABASE_URL: url,
-    REDIS_URL,
-    SMTP_URL: smtp.url,
-    PORT: "0",
-    LOG_LEVEL: "warn",
-    PUBLIC_PEM: KEY,
-    SECRET_PEM: SECRET,
-    ADMIN_PASSWORD,
-    APP_SECRET: "soak-app-secret-0123456789-abcdefghijklmn",
-    REMINDER_HOUR: "18",
-    DATA_DIR: `/tmp/${name}`,
-  };
-  const children: Child[] = [];
-  const database = openPostgres(url);
-  const db = database.db;
-  const cleanup = async () => {
-    for (const child of children.reverse()) await child.stop().catch(() => {});
-    // First: it ends the pool's connections, so closing the pool cannot wait on a query.
-    await admin(`drop database if exists ${name} with (force)`);
-    await database.close();
-    await smtp.close();
-    await deleteServiceKeys(redis);
-    redis.disconnect();
-    rmSync(env.DATA_DIR, { recursive: true, force: true });
-  };
-  const forget = onInterrupt(cleanup);
   try {
-    await startChild(process.execPath, [BIN, "migrate"], env, /applied|up to date/);
-    process.stdout.write(
-      `soak: seeding ${LEARNERS.toLocaleString("en-US")} learners and their statements…\n`,
+    return await withService(
+      "soak",
+      {
+        env: {
+          SMTP_URL: smtp.url,
+          ADMIN_PASSWORD,
+          APP_SECRET: "soak-app-secret-0123456789-abcdefghijklmn",
+          REMINDER_HOUR: "18",
+        },
+      },
+      (service) => soak(service, smtp),
     );
-    await seedReportData(db, LEARNERS);
+  } finally {
+    await smtp.close();
+  }
+}
 
-    const api = await startChild(process.execPath, [BIN, "api"], env);
-    const worker = await startChild(process.execPath, [BIN, "worker"], env, /role worker consuming/);
-    const scheduler = await startChild(process.execPath, [BIN, "scheduler"], env, /role scheduler/);
-    children.push(api, worker, scheduler);
-    const pids = { api: api.process.pid!, worker: worker.process.pid!, scheduler: scheduler.process.pid! };
-    const statementsUrl = `${api.url}/xapi/statements`;
-    const headers = xapiHeaders(KEY, SECRET);
-    const single = JSON.stringify(benchStatement());
-    const batch = JSON.stringify(Array.from({ length: 100 }, benchStatement));
-    const reportRequests = Array.from({ length: 20 }, (_, i) => ({
-      method: "GET" as const,
-      path: `/api/reports/cohorts/${cohortName((i * 7) % COHORTS)}/completions?limit=100`,
-    }));
+async function soak(
+  service: BenchService,
+  smtp: SmtpSink,
+): Promise<{ rows: Row[]; results: Record<string, unknown> }> {
+  const db = service.database.db;
+  process.stdout.write(`soak: seeding ${LEARNERS.toLocaleString("en-US")} learners and their statements…\n`);
+  await seedReportData(db, LEARNERS);
 
-    // Reminder runs, one lesson day after another (the seeded lessons are due on the last
-    // LESSONS_PER_COHORT days up to TODAY; today's is left out so every run is about the same
-    // size). Past the last day they start over, and then must create nothing new.
-    const reminderRuns: ReminderRun[] = [];
-    const lessonDays = Array.from({ length: LESSONS_PER_COHORT - 1 }, (_, d) => {
-      const day = new Date(`${TODAY}T00:00:00Z`);
-      day.setUTCDate(day.getUTCDate() - (LESSONS_PER_COHORT - 1 - d));
-      return day.toISOString().slice(0, 10);
-    });
-    let loadStarted = 0;
-    const runReminders = async (lessonDate: string) => {
-      const started = performance.now();
-      const atS = (Date.now() - loadStarted) / 1000;
-      try {
-        const response = await fetch(`${api.url}/api/tasks/daily-reminders/run`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${ADMIN_PASSWORD}`, "content-type": "application/json" },
-          body: JSON.stringify({ at: `${lessonDate}T18:00:00Z` }),
-        });
-        const body = (await response.json()) as { detail?: { notificationsCreated?: number } };
-        reminderRuns.push({
-          atS,
-          lessonDate,
-          status: response.status,
-          ms: performance.now() - started,
-          created: body.detail?.notificationsCreated ?? null,
-        });
-      } catch (error) {
-        reminderRuns.push({
-          atS,
-          lessonDate,
-          status: 0,
-          ms: performance.now() - started,
-          created: null,
-          error: (error as Error).message,
-        });
-      }
-    };
+  const api = await service.start("api");
+  const worker = await service.start("worker", /role worker consuming/);
+  const scheduler = await service.start("scheduler", /role scheduler/);
+  const pids = { api: api.process.pid!, worker: worker.process.pid!, scheduler: scheduler.process.pid! };
+  const statementsUrl = `${api.url}/xapi/statements`;
+  const headers = service.headers;
+  const single = JSON.stringify(benchStatement());
+  const batch = JSON.stringify(Array.from({ length: 100 }, benchStatement));
+  const reportRequests = Array.from({ length: 20 }, (_, i) => ({
+    method: "GET" as const,
+    path: `/api/reports/cohorts/${cohortName((i * 7) % COHORTS)}/completions?limit=100`,
+  }));
 
-    const windowCount = Math.max(1, Math.round(SECONDS / WINDOW_SECONDS));
-    process.stdout.write(
-      `soak: ${windowCount} windows of ${WINDOW_SECONDS} s: ${SINGLE_RATE} single POST/s, ${BATCH_RATE} batch-100 POST/s, ` +
-        `${REPORT_RATE} report reads/s, a reminder run every ${REMINDER_EVERY_SECONDS} s\n${CURVE_HEADER}\n`,
-    );
-    loadStarted = Date.now();
-    let nextRun = 0;
-    const pendingRuns: Promise<void>[] = [];
-    const reminderTimer = setInterval(() => {
-      pendingRuns.push(runReminders(lessonDays[nextRun++ % lessonDays.length]!));
-    }, REMINDER_EVERY_SECONDS * 1000);
-    const windows: Window[] = [];
+  // Reminder runs, one lesson day after another (the seeded lessons are due on the last
+  // LESSONS_PER_COHORT days up to TODAY; today's is left out so every run is about the same
+  // size). Past the last day they start over, and then must create nothing new.
+  const reminderRuns: ReminderRun[] = [];
+  const lessonDays = Array.from({ length: LESSONS_PER_COHORT - 1 }, (_, d) => {
+    const day = new Date(`${TODAY}T00:00:00Z`);
+    day.setUTCDate(day.getUTCDate() - (LESSONS_PER_COHORT - 1 - d));
+    return day.toISOString().slice(0, 10);
+  });
+  let loadStarted = 0;
+  const runReminders = async (lessonDate: string) => {
+    const started = performance.now();
+    const atS = (Date.now() - loadStarted) / 1000;
     try {
-      for (let index = 1; index <= windowCount; index++) {
-        const windowStart = new Date();
-        const samplers = {
-          api: sampleRss(pids.api, 1_000),
-          worker: sampleRss(pids.worker, 1_000),
-          scheduler: sampleRss(pids.scheduler, 1_000),
-        };
-        const [singles, batches, reports] = await Promise.all([
-          load({
-            url: statementsUrl,
-            method: "POST",
-            headers,
-            body: single,
-            connections: 20,
-            overallRate: SINGLE_RATE,
-            duration: WINDOW_SECONDS,
-          }),
-          load({
-            url: statementsUrl,
-            method: "POST",
-            headers,
-            body: batch,
-            connections: 4,
-            overallRate: BATCH_RATE,
-            duration: WINDOW_SECONDS,
-          }),
-          load({
-            url: api.url,
-            headers: { authorization: `Bearer ${ADMIN_PASSWORD}` },
-            requests: reportRequests,
-            connections: 4,
-            overallRate: REPORT_RATE,
-            duration: WINDOW_SECONDS,
-          }),
-        ]);
-        const peak = (samples: number[]) => Math.max(0, ...samples);
-        const rssPeakMiB = {
-          api: peak(samplers.api.stop()),
-          worker: peak(samplers.worker.stop()),
-          scheduler: peak(samplers.scheduler.stop()),
-        };
-        const [lag] = await queryRows<{ p99: number | null }>(
-          db,
-          sql`select percentile_cont(0.99) within group (order by extract(epoch from (flattened_at - stored)) * 1000) as p99
+      const response = await fetch(`${api.url}/api/tasks/daily-reminders/run`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_PASSWORD}`, "content-type": "application/json" },
+        body: JSON.stringify({ at: `${lessonDate}T18:00:00Z` }),
+      });
+      const body = (await response.json()) as { detail?: { notificationsCreated?: number } };
+      reminderRuns.push({
+        atS,
+        lessonDate,
+        status: response.status,
+        ms: performance.now() - started,
+        created: body.detail?.notificationsCreated ?? null,
+      });
+    } catch (error) {
+      reminderRuns.push({
+        atS,
+        lessonDate,
+        status: 0,
+        ms: performance.now() - started,
+        created: null,
+        error: (error as Error).message,
+      });
+    }
+  };
+
+  const windowCount = Math.max(1, Math.round(SECONDS / WINDOW_SECONDS));
+  process.stdout.write(
+    `soak: ${windowCount} windows of ${WINDOW_SECONDS} s: ${SINGLE_RATE} single POST/s, ${BATCH_RATE} batch-100 POST/s, ` +
+      `${REPORT_RATE} report reads/s, a reminder run every ${REMINDER_EVERY_SECONDS} s\n${CURVE_HEADER}\n`,
+  );
+  loadStarted = Date.now();
+  let nextRun = 0;
+  const pendingRuns: Promise<void>[] = [];
+  const reminderTimer = setInterval(() => {
+    pendingRuns.push(runReminders(lessonDays[nextRun++ % lessonDays.length]!));
+  }, REMINDER_EVERY_SECONDS * 1000);
+  const windows: Window[] = [];
+  try {
+    for (let index = 1; index <= windowCount; index++) {
+      const windowStart = new Date();
+      const samplers = {
+        api: sampleRss(pids.api, 1_000),
+        worker: sampleRss(pids.worker, 1_000),
+        scheduler: sampleRss(pids.scheduler, 1_000),
+      };
+      const [singles, batches, reports] = await Promise.all([
+        load({
+          url: statementsUrl,
+          method: "POST",
+          headers,
+          body: single,
+          connections: 20,
+          overallRate: SINGLE_RATE,
+          duration: WINDOW_SECONDS,
+        }),
+        load({
+          url: statementsUrl,
+          method: "POST",
+          headers,
+          body: batch,
+          connections: 4,
+          overallRate: BATCH_RATE,
+          duration: WINDOW_SECONDS,
+        }),
+        load({
+          url: api.url,
+          headers: { authorization: `Bearer ${ADMIN_PASSWORD}` },
+          requests: reportRequests,
+          connections: 4,
+          overallRate: REPORT_RATE,
+          duration: WINDOW_SECONDS,
+        }),
+      ]);
+      const peak = (samples: number[]) => Math.max(0, ...samples);
+      const rssPeakMiB = {
+        api: peak(samplers.api.stop()),
+        worker: peak(samplers.worker.stop()),
+        scheduler: peak(samplers.scheduler.stop()),
+      };
+      const [lag] = await queryRows<{ p99: number | null }>(
+        db,
+        sql`select percentile_cont(0.99) within group (order by extract(epoch from (flattened_at - stored)) * 1000) as p99
               from statements_flat
               where stored >= ${windowStart.toISOString()}::timestamptz and stored < now()`,
-        );
-        const window: Window = {
-          index,
-          atS: (Date.now() - loadStarted) / 1000,
-          singles,
-          batches,
-          reports,
-          flattenLagP99Ms: lag?.p99 ?? null,
-          rssMiB: { api: rssMiB(pids.api), worker: rssMiB(pids.worker), scheduler: rssMiB(pids.scheduler) },
-          rssPeakMiB,
-        };
-        windows.push(window);
-        process.stdout.write(`${curveLine(window)}\n`);
-      }
-    } finally {
-      clearInterval(reminderTimer);
+      );
+      const window: Window = {
+        index,
+        atS: (Date.now() - loadStarted) / 1000,
+        singles,
+        batches,
+        reports,
+        flattenLagP99Ms: lag?.p99 ?? null,
+        rssMiB: { api: rssMiB(pids.api), worker: rssMiB(pids.worker), scheduler: rssMiB(pids.scheduler) },
+        rssPeakMiB,
+      };
+      windows.push(window);
+      process.stdout.write(`${curveLine(window)}\n`);
     }
-    await Promise.all(pendingRuns);
+  } finally {
+    clearInterval(reminderTimer);
+  }
+  await Promise.all(pendingRuns);
 
-    process.stdout.write("soak: waiting until every statement is flattened and every reminder sent…\n");
-    const counts = async () => {
-      const [row] = await queryRows<{
-        raw: number;
-        flat: number;
-        pending: number;
-        sent: number;
-        other: number;
-      }>(
-        db,
-        sql`select (select count(*)::int from statements_raw) as raw,
+  process.stdout.write("soak: waiting until every statement is flattened and every reminder sent…\n");
+  const counts = async () => {
+    const [row] = await queryRows<{
+      raw: number;
+      flat: number;
+      pending: number;
+      sent: number;
+      other: number;
+    }>(
+      db,
+      sql`select (select count(*)::int from statements_raw) as raw,
                    (select count(*)::int from statements_flat) as flat,
                    (select count(*)::int from notifications where status = 'pending') as pending,
                    (select count(*)::int from notifications where status = 'sent') as sent,
                    (select count(*)::int from notifications where status not in ('pending', 'sent')) as other`,
-      );
-      return row!;
-    };
-    let final = await counts();
-    for (let i = 0; i < 240 && (final.flat < final.raw || final.pending > 0); i++) {
-      await sleep(500);
-      final = await counts();
-    }
-    await sleep(1_000); // a duplicate email would arrive now
-    const received = [...smtp.byMessageId.values()].reduce((a, b) => a + b, 0);
-    const duplicates = [...smtp.byMessageId.values()].reduce((a, n) => a + n - 1, 0);
-    const errorLines = { api: api.errorLines, worker: worker.errorLines, scheduler: scheduler.errorLines };
-    const logErrors = api.errorLines.length + worker.errorLines.length + scheduler.errorLines.length;
-    const failedRuns = reminderRuns.filter((run) => run.status !== 200);
-
-    // Baseline: the first third after the warm-up window; compared: the last third.
-    const measured = windows.length > 1 ? windows.slice(1) : windows;
-    const third = Math.max(1, Math.floor(measured.length / 3));
-    const first = measured.slice(0, third);
-    const last = measured.slice(-third);
-    const compare = (pick: (w: Window) => number) => ({
-      value: median(last.map(pick)),
-      baseline: median(first.map(pick)),
-    });
-    const within = (value: number, baseline: number, tolerance: number) =>
-      Math.abs(value / baseline - 1) <= tolerance;
-    // Thirds of fewer than six windows are too few to tell steady from lucky: no verdict then.
-    const judged = measured.length >= 6;
-    const steady = (ok: boolean) => (judged ? ok : undefined);
-    if (!judged) {
-      process.stdout.write(
-        `soak: ${measured.length} window(s) after the warm-up are too few to judge steadiness; ` +
-          "it takes 6 (SOAK_SECONDS of at least 7 × SOAK_WINDOW)\n",
-      );
-    }
-
-    const rows: Row[] = [];
-    const throughputRow = (metric: string, unit: string, pick: (w: Window) => number) => {
-      const { value, baseline } = compare(pick);
-      rows.push({
-        metric,
-        value,
-        unit,
-        baseline,
-        target: "±10 % of first third",
-        met: steady(within(value, baseline, THROUGHPUT_TOLERANCE)),
-      });
-    };
-    const p99Row = (metric: string, pick: (w: Window) => number) => {
-      const { value, baseline } = compare(pick);
-      rows.push({
-        metric,
-        value,
-        unit: "ms",
-        baseline,
-        target: "≤ 1.5× first third",
-        met: steady(value <= baseline * P99_GROWTH),
-      });
-    };
-    throughputRow("single POST throughput (last third; baseline first)", "req/s", (w) =>
-      perSecond(w.singles),
     );
-    p99Row("single POST p99", (w) => w.singles.p99Ms);
-    throughputRow("batch-100 POST throughput", "st/s", (w) => perSecond(w.batches, 100));
-    p99Row("batch-100 POST p99", (w) => w.batches.p99Ms);
-    throughputRow("report reads", "req/s", (w) => perSecond(w.reports));
-    p99Row("report read p99", (w) => w.reports.p99Ms);
-    const worstLag = Math.max(...measured.map((w) => w.flattenLagP99Ms ?? 0));
-    rows.push({
-      metric: "flatten lag p99, worst window",
-      value: worstLag,
-      unit: "ms",
-      target: "≤ 250",
-      met: worstLag <= 250,
-    });
-    const times = measured.map((w) => w.atS / 60);
-    for (const part of ["api", "worker", "scheduler"] as const) {
-      const { value, baseline } = compare((w) => w.rssMiB[part]);
-      rows.push({
-        metric: `${part} RSS`,
-        value,
-        unit: "MiB",
-        baseline,
-        target: "≤ 1.10× first third",
-        met: steady(value <= baseline * RSS_GROWTH),
-      });
-      rows.push({
-        metric: `${part} RSS trend`,
-        value: slopePerMinute(
-          times,
-          measured.map((w) => w.rssMiB[part]),
-        ),
-        unit: "MiB/min",
-      });
-    }
-    const requestErrors = windows.reduce(
-      (n, w) => n + failures(w.singles) + failures(w.batches) + failures(w.reports),
-      0,
-    );
-    rows.push({
-      metric: "errors (requests, reminder runs, log lines)",
-      value: requestErrors + failedRuns.length + logErrors,
-      unit: "",
-      target: "0",
-      met: requestErrors + failedRuns.length + logErrors === 0,
-    });
-    rows.push({
-      metric: "statements flattened (baseline: stored)",
-      value: final.flat,
-      unit: "rows",
-      baseline: final.raw,
-      target: "= stored",
-      met: final.flat === final.raw,
-    });
-    rows.push({
-      metric: "reminder emails received (baseline: sent)",
-      value: received,
-      unit: "emails",
-      baseline: final.sent,
-      target: "= sent, 0 twice",
-      met: received === final.sent && duplicates === 0 && final.pending === 0 && final.sent > 0,
-    });
-    rows.push({
-      metric: "reminder runs (slowest)",
-      value: Math.max(0, ...reminderRuns.map((run) => run.ms)),
-      unit: "ms",
-    });
-
-    process.stdout.write("\nsoak: the curves, one mark per window (█ is the highest value, ▁ near zero)\n");
-    const curves: [string, number[], string][] = [
-      ["single POST/s", measured.map((w) => perSecond(w.singles)), "req/s"],
-      ["single p99", measured.map((w) => w.singles.p99Ms), "ms"],
-      ["batch st/s", measured.map((w) => perSecond(w.batches, 100)), "st/s"],
-      ["batch p99", measured.map((w) => w.batches.p99Ms), "ms"],
-      ["report p99", measured.map((w) => w.reports.p99Ms), "ms"],
-      ["api RSS", measured.map((w) => w.rssMiB.api), "MiB"],
-      ["worker RSS", measured.map((w) => w.rssMiB.worker), "MiB"],
-      ["scheduler RSS", measured.map((w) => w.rssMiB.scheduler), "MiB"],
-    ];
-    for (const [label, values, unit] of curves) {
-      const finite = values.filter(Number.isFinite);
-      process.stdout.write(
-        `  ${label.padEnd(14)} ${sparkline(values)}  ${Math.min(...finite).toFixed(0)}–${Math.max(...finite).toFixed(0)} ${unit}\n`,
-      );
-    }
-    if (logErrors) {
-      process.stdout.write("soak: error lines in the logs (first of each process):\n");
-      for (const [part, lines] of Object.entries(errorLines))
-        if (lines[0]) process.stdout.write(`  ${part}: ${lines[0].slice(0, 500)}\n`);
-    }
-
-    return {
-      rows,
-      results: {
-        seconds: SECONDS,
-        windowSeconds: WINDOW_SECONDS,
-        rates: { single: SINGLE_RATE, batch: BATCH_RATE, report: REPORT_RATE },
-        learners: LEARNERS,
-        windows,
-        reminderRuns,
-        final,
-        emails: { received, duplicates, distinct: smtp.byMessageId.size },
-        errorLines: Object.fromEntries(Object.entries(errorLines).map(([k, v]) => [k, v.slice(0, 20)])),
-      },
-    };
-  } finally {
-    forget();
-    await cleanup();
+    return row!;
+  };
+  let final = await counts();
+  for (let i = 0; i < 240 && (final.flat < final.raw || final.pending > 0); i++) {
+    await sleep(500);
+    final = await counts();
   }
+  await sleep(1_000); // a duplicate email would arrive now
+  const received = [...smtp.byMessageId.values()].reduce((a, b) => a + b, 0);
+  const duplicates = [...smtp.byMessageId.values()].reduce((a, n) => a + n - 1, 0);
+  const errorLines = { api: api.errorLines, worker: worker.errorLines, scheduler: scheduler.errorLines };
+  const logErrors = api.errorLines.length + worker.errorLines.length + scheduler.errorLines.length;
+  const failedRuns = reminderRuns.filter((run) => run.status !== 200);
+
+  // Baseline: the first third after the warm-up window; compared: the last third.
+  const measured = windows.length > 1 ? windows.slice(1) : windows;
+  const third = Math.max(1, Math.floor(measured.length / 3));
+  const first = measured.slice(0, third);
+  const last = measured.slice(-third);
+  const compare = (pick: (w: Window) => number) => ({
+    value: median(last.map(pick)),
+    baseline: median(first.map(pick)),
+  });
+  const within = (value: number, baseline: number, tolerance: number) =>
+    Math.abs(value / baseline - 1) <= tolerance;
+  // Thirds of fewer than six windows are too few to tell steady from lucky: no verdict then.
+  const judged = measured.length >= 6;
+  const steady = (ok: boolean) => (judged ? ok : undefined);
+  if (!judged) {
+    process.stdout.write(
+      `soak: ${measured.length} window(s) after the warm-up are too few to judge steadiness; ` +
+        "it takes 6 (SOAK_SECONDS of at least 7 × SOAK_WINDOW)\n",
+    );
+  }
+
+  const rows: Row[] = [];
+  const throughputRow = (metric: string, unit: string, pick: (w: Window) => number) => {
+    const { value, baseline } = compare(pick);
+    rows.push({
+      metric,
+      value,
+      unit,
+      baseline,
+      target: "±10 % of first third",
+      met: steady(within(value, baseline, THROUGHPUT_TOLERANCE)),
+    });
+  };
+  const p99Row = (metric: string, pick: (w: Window) => number) => {
+    const { value, baseline } = compare(pick);
+    rows.push({
+      metric,
+      value,
+      unit: "ms",
+      baseline,
+      target: "≤ 1.5× first third",
+      met: steady(value <= baseline * P99_GROWTH),
+    });
+  };
+  throughputRow("single POST throughput (last third; baseline first)", "req/s", (w) => perSecond(w.singles));
+  p99Row("single POST p99", (w) => w.singles.p99Ms);
+  throughputRow("batch-100 POST throughput", "st/s", (w) => perSecond(w.batches, 100));
+  p99Row("batch-100 POST p99", (w) => w.batches.p99Ms);
+  throughputRow("report reads", "req/s", (w) => perSecond(w.reports));
+  p99Row("report read p99", (w) => w.reports.p99Ms);
+  const worstLag = Math.max(...measured.map((w) => w.flattenLagP99Ms ?? 0));
+  rows.push({
+    metric: "flatten lag p99, worst window",
+    value: worstLag,
+    unit: "ms",
+    target: "≤ 250",
+    met: worstLag <= 250,
+  });
+  const times = measured.map((w) => w.atS / 60);
+  for (const part of ["api", "worker", "scheduler"] as const) {
+    const { value, baseline } = compare((w) => w.rssMiB[part]);
+    rows.push({
+      metric: `${part} RSS`,
+      value,
+      unit: "MiB",
+      baseline,
+      target: "≤ 1.10× first third",
+      met: steady(value <= baseline * RSS_GROWTH),
+    });
+    rows.push({
+      metric: `${part} RSS trend`,
+      value: slopePerMinute(
+        times,
+        measured.map((w) => w.rssMiB[part]),
+      ),
+      unit: "MiB/min",
+    });
+  }
+  const requestErrors = windows.reduce(
+    (n, w) => n + failures(w.singles) + failures(w.batches) + failures(w.reports),
+    0,
+  );
+  rows.push({
+    metric: "errors (requests, reminder runs, log lines)",
+    value: requestErrors + failedRuns.length + logErrors,
+    unit: "",
+    target: "0",
+    met: requestErrors + failedRuns.length + logErrors === 0,
+  });
+  rows.push({
+    metric: "statements flattened (baseline: stored)",
+    value: final.flat,
+    unit: "rows",
+    baseline: final.raw,
+    target: "= stored",
+    met: final.flat === final.raw,
+  });
+  rows.push({
+    metric: "reminder emails received (baseline: sent)",
+    value: received,
+    unit: "emails",
+    baseline: final.sent,
+    target: "= sent, 0 twice",
+    met: received === final.sent && duplicates === 0 && final.pending === 0 && final.sent > 0,
+  });
+  rows.push({
+    metric: "reminder runs (slowest)",
+    value: Math.max(0, ...reminderRuns.map((run) => run.ms)),
+    unit: "ms",
+  });
+
+  process.stdout.write("\nsoak: the curves, one mark per window (█ is the highest value, ▁ near zero)\n");
+  const curves: [string, number[], string][] = [
+    ["single POST/s", measured.map((w) => perSecond(w.singles)), "req/s"],
+    ["single p99", measured.map((w) => w.singles.p99Ms), "ms"],
+    ["batch st/s", measured.map((w) => perSecond(w.batches, 100)), "st/s"],
+    ["batch p99", measured.map((w) => w.batches.p99Ms), "ms"],
+    ["report p99", measured.map((w) => w.reports.p99Ms), "ms"],
+    ["api RSS", measured.map((w) => w.rssMiB.api), "MiB"],
+    ["worker RSS", measured.map((w) => w.rssMiB.worker), "MiB"],
+    ["scheduler RSS", measured.map((w) => w.rssMiB.scheduler), "MiB"],
+  ];
+  for (const [label, values, unit] of curves) {
+    const finite = values.filter(Number.isFinite);
+    process.stdout.write(
+      `  ${label.padEnd(14)} ${sparkline(values)}  ${Math.min(...finite).toFixed(0)}–${Math.max(...finite).toFixed(0)} ${unit}\n`,
+    );
+  }
+  if (logErrors) {
+    process.stdout.write("soak: error lines in the logs (first of each process):\n");
+    for (const [part, lines] of Object.entries(errorLines))
+      if (lines[0]) process.stdout.write(`  ${part}: ${lines[0].slice(0, 500)}\n`);
+  }
+
+  return {
+    rows,
+    results: {
+      seconds: SECONDS,
+      windowSeconds: WINDOW_SECONDS,
+      rates: { single: SINGLE_RATE, batch: BATCH_RATE, report: REPORT_RATE },
+      learners: LEARNERS,
+      windows,
+      reminderRuns,
+      final,
+      emails: { received, duplicates, distinct: smtp.byMessageId.size },
+      errorLines: Object.fromEntries(Object.entries(errorLines).map(([k, v]) => [k, v.slice(0, 20)])),
+    },
+  };
 }
