@@ -5,16 +5,14 @@
  * fetch URL for its credential, reads `LMS.LaunchData` and sends `initialized`, then the AU sends
  * `completed` and `passed`. The statements and the State are then read back as an LMS would.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer, type Server as HttpServer } from "node:http";
-import { type AddressInfo, createServer as createNetServer } from "node:net";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser } from "./helpers/browser.ts";
-import { type Server, startServer } from "./helpers/cli.ts";
+import { type ContentOrigin, launchBrowser, serveContent } from "./helpers/browser.ts";
+import { freePort, type Server, startServer } from "./helpers/cli.ts";
 import { basic } from "./helpers/xapi.ts";
 
 const KEY = "lms-reader";
@@ -24,40 +22,19 @@ const AU = "https://courses.example.com/loops/au-1";
 const CMI5_UMD = fileURLToPath(new URL("../node_modules/@xapi/cmi5/dist/Cmi5.umd.js", import.meta.url));
 
 let lrs: Server;
-let au: HttpServer;
+let au: ContentOrigin;
 let auOrigin: string;
 let browser: Browser;
 let page: Page;
 
-/** The AU: a page and the library, served from an origin of its own. */
-function serveAu(): Promise<string> {
-  au = createServer((request, response) => {
-    if (request.url === "/cmi5.js") {
-      response.writeHead(200, { "content-type": "text/javascript" }).end(readFileSync(CMI5_UMD));
-      return;
-    }
-    response
-      .writeHead(200, { "content-type": "text/html" })
-      .end('<!doctype html><title>Loops</title><script src="/cmi5.js"></script><h1>Loops</h1>');
-  });
-  return new Promise((resolve) =>
-    au.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(au.address() as AddressInfo).port}`)),
-  );
-}
-
-/** A port free right now: the LRS must know its own address (PUBLIC_BASE_URL) before it starts. */
-function freePort(): Promise<number> {
-  const server = createNetServer();
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    }),
-  );
-}
-
 beforeAll(async () => {
-  auOrigin = await serveAu();
+  au = await serveContent(
+    '<!doctype html><title>Loops</title><script src="/cmi5.js"></script><h1>Loops</h1>',
+    {
+      "/cmi5.js": CMI5_UMD,
+    },
+  );
+  auOrigin = au.origin;
   const port = await freePort();
   lrs = await startServer(["all"], {
     DATA_DIR: mkdtempSync(path.join(tmpdir(), "cohort-lrs-cmi5-")),
@@ -75,7 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await lrs?.stop();
-  await new Promise((resolve) => au?.close(resolve));
+  await au?.close();
 });
 
 const admin = { authorization: `Bearer ${ADMIN_PASSWORD}`, "content-type": "application/json" };

@@ -6,15 +6,13 @@
  * "Network Error"). TinCanJS makes CORS requests in Chromium, and switches to the xAPI 1.0.3
  * alternate request syntax (`POST ?method=`, a form) when a URL would reach 2,048 characters.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser } from "./helpers/browser.ts";
+import { type ContentOrigin, launchBrowser, serveContent } from "./helpers/browser.ts";
 import { type Server, startServer } from "./helpers/cli.ts";
 
 const KEY = "lesson-content";
@@ -23,34 +21,17 @@ const XAPI_UMD = fileURLToPath(new URL("../node_modules/@xapi/xapi/dist/XAPI.umd
 const TINCAN = fileURLToPath(new URL("../node_modules/tincanjs/build/tincan-min.js", import.meta.url));
 
 let lrs: Server;
-let lesson: HttpServer;
+let lesson: ContentOrigin;
 let lessonOrigin: string;
 let browser: Browser;
 let page: Page;
 
-/** The lesson: a page and the libraries, served from an origin of its own. */
-function serveLesson(): Promise<string> {
-  lesson = createServer((request, response) => {
-    const script = { "/xapi.js": XAPI_UMD, "/tincan.js": TINCAN }[request.url ?? ""];
-    if (script) {
-      response.writeHead(200, { "content-type": "text/javascript" }).end(readFileSync(script));
-      return;
-    }
-    response
-      .writeHead(200, { "content-type": "text/html" })
-      .end(
-        '<!doctype html><title>Day 1</title><script src="/xapi.js"></script><script src="/tincan.js"></script><h1>Day 1</h1>',
-      );
-  });
-  return new Promise((resolve) =>
-    lesson.listen(0, "127.0.0.1", () =>
-      resolve(`http://127.0.0.1:${(lesson.address() as AddressInfo).port}`),
-    ),
-  );
-}
-
 beforeAll(async () => {
-  lessonOrigin = await serveLesson();
+  lesson = await serveContent(
+    '<!doctype html><title>Day 1</title><script src="/xapi.js"></script><script src="/tincan.js"></script><h1>Day 1</h1>',
+    { "/xapi.js": XAPI_UMD, "/tincan.js": TINCAN },
+  );
+  lessonOrigin = lesson.origin;
   lrs = await startServer(["all"], {
     DATA_DIR: mkdtempSync(path.join(tmpdir(), "cohort-lrs-lesson-")),
     PORT: "0",
@@ -66,7 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await lrs?.stop();
-  await new Promise((resolve) => lesson?.close(resolve));
+  await lesson?.close();
 });
 
 /** The part of `@xapi/xapi` the lesson uses (its UMD build sets `window.XAPI`). */

@@ -5,34 +5,14 @@
  * localhost counts as a secure context, so this is what an operator on another machine sees.
  */
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
-import { networkInterfaces, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, launchBrowser } from "./helpers/browser.ts";
-import { type Server, startServer } from "./helpers/cli.ts";
+import { ARTIFACTS, lanAddress, launchBrowser } from "./helpers/browser.ts";
+import { freePort, type Server, startServer } from "./helpers/cli.ts";
 
 const PASSWORD = "plain-http-admin-password";
-
-/** The first IPv4 address of this machine that is not loopback. */
-function lanAddress(): string {
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const address of addresses ?? []) {
-      if (address.family === "IPv4" && !address.internal) return address.address;
-    }
-  }
-  throw new Error("this test needs a non-loopback IPv4 address on the machine (none is configured)");
-}
-
-/** A port nobody listens on now (PORT=0 would leave the default PUBLIC_BASE_URL without one). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "0.0.0.0", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 let server: Server;
 let port: number;
@@ -40,7 +20,7 @@ let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  port = await freePort();
+  port = await freePort("0.0.0.0");
   server = await startServer(["api"], {
     DATA_DIR: mkdtempSync(path.join(tmpdir(), "cohort-lrs-plain-http-")),
     HOST: "0.0.0.0",

@@ -11,18 +11,10 @@ import path from "node:path";
 import { createLesson } from "../../src/commands/createLesson.ts";
 import { signUp } from "../../src/commands/signUp.ts";
 import type { Db } from "../../src/db/client.ts";
+import { freePort } from "../helpers/cli.ts";
 import { statement } from "../helpers/xapi.ts";
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

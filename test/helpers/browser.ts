@@ -1,5 +1,8 @@
 /** Headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core; never a downloaded browser. */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 
@@ -26,4 +29,45 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/** The first IPv4 address of this machine that is not loopback (how a LAN reaches it). */
+export function lanAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.family === "IPv4" && !address.internal) return address.address;
+    }
+  }
+  throw new Error("this test needs a non-loopback IPv4 address on the machine (none is configured)");
+}
+
+/** A lesson or AU: a page and its scripts, served from an origin of its own. */
+export interface ContentOrigin {
+  /** `http://127.0.0.1:<port>`. */
+  origin: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `page` (HTML) at every path but the `scripts`' (path → file, such as a library's UMD
+ * build), as an authoring tool's published content is served: from an origin of its own, so the
+ * browser's calls to the LRS are cross-origin.
+ */
+export function serveContent(page: string, scripts: Record<string, string>): Promise<ContentOrigin> {
+  const server = createServer((request, response) => {
+    const script = scripts[request.url ?? ""];
+    if (script) {
+      response.writeHead(200, { "content-type": "text/javascript" }).end(readFileSync(script));
+      return;
+    }
+    response.writeHead(200, { "content-type": "text/html" }).end(page);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () => new Promise((done) => server.close(() => done())),
+      }),
+    ),
+  );
 }

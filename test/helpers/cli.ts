@@ -100,12 +100,15 @@ export function startServer(
   });
 }
 
-/** A TCP port free on 127.0.0.1 now, for a listener the test cannot ask to pick its own (port 0). */
-export function freePort(): Promise<number> {
+/**
+ * A TCP port free on `host` now (every address: "0.0.0.0"), for a listener the test cannot ask to
+ * pick its own (port 0), such as a server that must know its own address before it starts.
+ */
+export function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, host, () => {
       const address = server.address();
       server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
