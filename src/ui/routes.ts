@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { dashboardPage } from "./dashboard.ts";
 import { dbTerminalPage } from "./dbTerminalPage.ts";
 import { etlPages } from "./etlPages.ts";
+import { faviconRoutes } from "./favicon.ts";
 import { keysPage } from "./keysPage.ts";
 import { loginRoutes, requireCsrf } from "./login.ts";
 import { progressPage } from "./progressPage.ts";
@@ -12,6 +13,7 @@ import { reminderPage } from "./reminderPage.ts";
 export const uiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   app.addHook("preHandler", requireCsrf(app.deps.signingSecret) as never);
+  await app.register(faviconRoutes);
   await app.register(loginRoutes);
   await app.register(dashboardPage);
   await app.register(etlPages);
