@@ -6,6 +6,7 @@ import { dbTerminalPage } from "./dbTerminalPage.ts";
 import { etlPages } from "./etlPages.ts";
 import { faviconRoutes } from "./favicon.ts";
 import { keysPage } from "./keysPage.ts";
+import { lessonsPage } from "./lessonsPage.ts";
 import { loginRoutes, requireCsrf } from "./login.ts";
 import { progressPage } from "./progressPage.ts";
 import { reminderPage } from "./reminderPage.ts";
@@ -19,6 +20,7 @@ export const uiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(etlPages);
   await app.register(reminderPage);
   await app.register(keysPage);
+  await app.register(lessonsPage);
   await app.register(dbTerminalPage);
   await app.register(progressPage);
 };
