@@ -25,10 +25,12 @@ const STYLE = raw(`
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); background: #f6f7fa; }
 header { background: #1d2330; color: #fff; padding: .5rem 1rem; display: flex; gap: .3rem 1rem; align-items: center; }
 header strong { margin-right: .5rem; white-space: nowrap; }
-header nav { display: flex; flex-wrap: wrap; gap: .3rem .6rem; align-items: center; flex: 1; }
+header nav { display: flex; flex-wrap: wrap; gap: .25rem .35rem; align-items: center; flex: 1; }
 header a { color: #cdd6f4; text-decoration: none; padding: .15rem .35rem; border-radius: 4px; white-space: nowrap; }
 header a.active, header a:hover { background: #34405a; color: #fff; }
-header .session { margin-left: auto; display: flex; gap: .4rem; }
+header .session { margin-left: auto; display: flex; gap: .3rem; }
+header .session button { padding: .2rem .45rem; font-size: .85rem; }
+header > nav a { font-size: .95rem; padding: .15rem .3rem; }
 header details { display: none; }
 header summary { cursor: pointer; list-style: none; padding: .3rem .6rem; border: 1px solid #4a5670; border-radius: 6px; white-space: nowrap; }
 header summary::-webkit-details-marker { display: none; }
@@ -69,15 +71,15 @@ pre { background: #f0f2f6; padding: .6rem; border-radius: 6px; overflow-x: auto;
 .bar-value { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .records { display: grid; gap: .6rem; }
 .record { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: .5rem .75rem; }
-.record dl { margin: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(15rem, 1fr)); gap: .15rem 1rem; }
-.record dl div { display: grid; grid-template-columns: 9rem 1fr; gap: .5rem; border-bottom: 1px dotted var(--line); padding: .15rem 0; font-size: .9rem; }
+.record dl { margin: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); gap: .15rem 1rem; }
+.record dl div { display: grid; grid-template-columns: 8.5rem 1fr; gap: .5rem; border-bottom: 1px dotted var(--line); padding: .15rem 0; font-size: .9rem; }
 .record dt { color: var(--muted); } .record dd { margin: 0; overflow-wrap: anywhere; }
 .field-error { color: var(--bad); font-size: .85rem; margin: .15rem 0 0; }
 input[aria-invalid="true"], select[aria-invalid="true"] { border-color: var(--bad); }
 .form-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: 0 1rem; }
 .form-grid input, .form-grid select { width: 100%; }
 .actions { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
-td.completion { min-width: 10rem; } td.completion .bar-track { margin: .3rem 0 .1rem; }
+td.completion { min-width: 10rem; } td.completion .rate { display: block; } td.completion .bar-track { margin: .3rem 0 .1rem; }
 label.check { display: flex; gap: .5rem; align-items: center; font-weight: 400; }
 .pager { display: flex; gap: 1rem; align-items: center; margin: .6rem 0; }
 @media (max-width: 48rem) {
@@ -92,6 +94,8 @@ label.check { display: flex; gap: .5rem; align-items: center; font-weight: 400; 
   table.stack tr { display: block; border-bottom: 1px solid var(--line); padding: .35rem 0; }
   table.stack td { display: grid; grid-template-columns: 6.5rem 1fr; gap: .5rem; border: 0; padding: .15rem .5rem; }
   table.stack td::before { content: attr(data-label); color: var(--muted); }
+  table.stack td.actions { display: flex; gap: 1.5rem; padding-top: .3rem; }
+  table.stack td.actions::before { content: none; }
 }
 `);
 

@@ -236,8 +236,8 @@ ${filterProblems.get("page") ? html`<p class="field-error">page: ${filterProblem
 <td data-label="Cohort">${lesson.cohortId}</td>
 <td data-label="Title">${lesson.url ? html`<a href="${lesson.url}" rel="noopener noreferrer">${lesson.title}</a>` : lesson.title}</td>
 <td data-label="Activity id"><code>${lesson.activityId}</code></td>
-<td data-label="Completion" class="completion"><span class="bar-track"><span class="bar-fill" style="width: ${percent(lesson.completed, lesson.learners)}%"></span></span>
-<span class="bar-value">${percent(lesson.completed, lesson.learners)}% <span class="muted">(${lesson.completed}/${lesson.learners})</span></span></td>
+<td data-label="Completion" class="completion"><span class="rate"><span class="bar-track"><span class="bar-fill" style="width: ${percent(lesson.completed, lesson.learners)}%"></span></span>
+<span class="bar-value">${percent(lesson.completed, lesson.learners)}% <span class="muted">(${lesson.completed}/${lesson.learners})</span></span></span></td>
 <td data-label="" class="actions"><a href="/ui/lessons/${lesson.id}/edit">Edit</a> <a href="/ui/lessons/${lesson.id}/delete">Delete…</a></td>
 </tr>`,
     )}</tbody></table></div>
