@@ -95,16 +95,23 @@ function startValue(
   return undefined;
 }
 
-function paramInput(param: QueryDescriptor["params"][number], value: string | undefined): Html {
+/** A parameter's field, with the message about its value (if any) right below it. */
+function paramInput(
+  param: QueryDescriptor["params"][number],
+  value: string | undefined,
+  problem?: string,
+): Html {
   const id = `${PARAM_PREFIX}${param.name}`;
   const label = html`<label for="${id}">${param.name}${param.required ? " *" : ""} <span class="muted">${param.description}</span></label>`;
+  const invalid = problem ? html` aria-invalid="true" aria-describedby="${id}-error"` : "";
+  const message = problem ? html`<p class="field-error" id="${id}-error">${problem}</p>` : "";
   if (param.type === "enum") {
-    return html`${label}<select id="${id}" name="${id}"><option value="">${param.required ? "choose" : "any"}</option>${(
+    return html`${label}<select id="${id}" name="${id}"${invalid}><option value="">${param.required ? "choose" : "any"}</option>${(
       param.values ?? []
     ).map(
       (option) =>
         html`<option value="${option}" ${option === value ? html`selected` : ""}>${option}</option>`,
-    )}</select>`;
+    )}</select>${message}`;
   }
   const type =
     param.type === "integer"
@@ -115,7 +122,7 @@ function paramInput(param: QueryDescriptor["params"][number], value: string | un
           ? "email"
           : "text";
   return html`${label}<input id="${id}" name="${id}" type="${type}" value="${value ?? ""}"
-    ${param.min !== undefined ? html`min="${param.min}"` : ""} ${param.max !== undefined ? html`max="${param.max}"` : ""} maxlength="${param.maxLength ?? 200}" size="36">`;
+    ${param.min !== undefined ? html`min="${param.min}"` : ""} ${param.max !== undefined ? html`max="${param.max}"` : ""} maxlength="${param.maxLength ?? 200}" size="36"${invalid}>${message}`;
 }
 
 /** A result as a table, or one card per row when it has too many columns to fit a screen. */
@@ -144,6 +151,8 @@ export const dbTerminalPage: FastifyPluginAsyncTypebox = async (app) => {
       const fresh = !request.query.run && Object.keys(values).length === 0;
       const defaults = fresh ? await queryDefaults(app.deps.database.db) : undefined;
       let result: Html = html``;
+      /** Messages about one parameter (`params.<name>`), shown next to its field. */
+      const problems = new Map<string, string>();
       if (request.query.run) {
         try {
           const output: QueryResult = await run(chosen.name, values);
@@ -155,6 +164,12 @@ export const dbTerminalPage: FastifyPluginAsyncTypebox = async (app) => {
           <a href="/ui/db-terminal.csv?${csvLink.toString()}">Download CSV</a></p>${resultView(output)}`;
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
+          for (const detail of error.details ?? []) {
+            const name = detail.field.startsWith("params.")
+              ? detail.field.slice("params.".length)
+              : undefined;
+            if (name) problems.set(name, [problems.get(name), detail.message].filter(Boolean).join("; "));
+          }
           result = html`<div class="notice bad"><strong>${error.message}</strong>${
             error.details?.length
               ? html`<ul>${error.details.map((detail) => html`<li>${detail.field}: ${detail.message}</li>`)}</ul>`
@@ -177,6 +192,7 @@ export const dbTerminalPage: FastifyPluginAsyncTypebox = async (app) => {
       defaults
         ? startValue(chosen, param, defaults)
         : (values[param.name] ?? (param.default === undefined ? undefined : String(param.default))),
+      problems.get(param.name),
     ),
   )}
   <p><button type="submit">Run</button></p>

@@ -17,10 +17,18 @@ import {
   revokeApiCredential,
 } from "../data/apiCredentials.ts";
 import type { ApiCredential } from "../db/schema.ts";
+import { unstorableTextProblem } from "../db/storableText.ts";
 import { type Html, html } from "./html.ts";
 import { csrfField, page, table } from "./layout.ts";
 
 export const SCOPES = ["all", "statements/write", "statements/read"] as const;
+
+/** The new-key form as sent back after a refusal: what was typed and what is wrong with it. */
+interface NewKeyForm {
+  name: string;
+  scope: string;
+  problems: { name?: string; scope?: string };
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -48,7 +56,7 @@ export const keysPage: FastifyPluginAsyncTypebox = async (app) => {
       ? html`<code>${config.publicBaseUrl}/xapi/</code>`
       : html`<code>${request.protocol}://${request.host}/xapi/</code> <span class="muted">(the address you reached this page at; PUBLIC_BASE_URL is not set, so statements' authority and reminder links use ${config.publicBaseUrl}: set it to the address learners use)</span>`;
 
-  const render = async (request: FastifyRequest, notice?: Html) => {
+  const render = async (request: FastifyRequest, notice?: Html, form?: NewKeyForm) => {
     const { database, signingSecret } = app.deps;
     const rows = await listApiCredentials(database.db);
     const now = new Date();
@@ -76,9 +84,14 @@ ${table(
 <p class="muted">A revoked bootstrap key from PUBLIC_PEM/SECRET_PEM comes back at the next start while the environment names it.</p>
 <h2>New key</h2>
 <div class="panel"><form method="post" action="/ui/admin/keys">${csrfField(csrf)}
-  <label for="name">Name (who uses it)</label><input id="name" name="name" required maxlength="100" size="32">
+  <label for="name">Name (who uses it)</label><input id="name" name="name" required maxlength="100" size="32" value="${form?.name ?? ""}"${
+    form?.problems.name ? html` aria-invalid="true" aria-describedby="name-error"` : ""
+  }>${form?.problems.name ? html`<p class="field-error" id="name-error">${form.problems.name}</p>` : ""}
   <label for="scope">Scope</label>
-  <select id="scope" name="scope">${SCOPES.map((scope) => html`<option value="${scope}">${scope}</option>`)}</select>
+  <select id="scope" name="scope"${form?.problems.scope ? html` aria-invalid="true" aria-describedby="scope-error"` : ""}>${SCOPES.map(
+    (scope) =>
+      html`<option value="${scope}" ${scope === form?.scope ? html`selected` : ""}>${scope}</option>`,
+  )}</select>${form?.problems.scope ? html`<p class="field-error" id="scope-error">${form.problems.scope}</p>` : ""}
   <p><button type="submit">Create</button></p>
 </form></div>`,
       { csrf, active: "/ui/admin/keys" },
@@ -92,27 +105,37 @@ ${table(
   app.post(
     "/ui/admin/keys",
     {
-      config: { auth: "admin" },
       schema: {
         hide: true,
-        body: Type.Object({
-          name: Type.Optional(Type.String({ maxLength: 200 })),
-          scope: Type.Optional(Type.String({ maxLength: 40 })),
-          _csrf: Type.Optional(Type.String()),
-        }),
+        // Checked in the handler, so that a refused form comes back as a page with its messages.
+        body: Type.Record(Type.String({ maxLength: 100 }), Type.Unknown()),
       },
+      config: { auth: "admin", bodyTextCheckedByHandler: true },
     },
     async (request, reply) => {
-      const name = (request.body.name ?? "").trim();
-      const scope = request.body.scope ?? "all";
-      if (!name || name.length > 100 || !(SCOPES as readonly string[]).includes(scope)) {
+      const field = (value: unknown) => (typeof value === "string" ? value : "");
+      const rawName = field(request.body.name);
+      const name = rawName.trim();
+      const scope = request.body.scope === undefined ? "all" : field(request.body.scope);
+      const problems: NewKeyForm["problems"] = {};
+      const unstorable = unstorableTextProblem(rawName);
+      if (unstorable) problems.name = unstorable;
+      else if (!name || name.length > 100) problems.name = "A key needs a name of 1–100 characters.";
+      if (!(SCOPES as readonly string[]).includes(scope))
+        problems.scope = `Choose one of ${SCOPES.join(", ")}.`;
+      if (problems.name || problems.scope) {
         return reply
           .code(400)
           .type("text/html; charset=utf-8")
           .send(
             await render(
               request,
-              html`<p class="notice bad">A key needs a name (1–100 characters) and one of the scopes ${SCOPES.join(", ")}.</p>`,
+              html`<p class="notice bad">Nothing was created: check the fields below.</p>`,
+              {
+                name: unstorable ? "" : rawName.slice(0, 200),
+                scope,
+                problems,
+              },
             ),
           );
       }

@@ -364,6 +364,37 @@ describe("pages", () => {
     ).toBe(401);
   });
 
+  it("refuses a bad new key next to its field, creating nothing", async () => {
+    const { cookie, csrf } = await logIn();
+    const create = (fields: Record<string, string>) =>
+      app.inject({
+        method: "POST",
+        url: "/ui/admin/keys",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        payload: formBody({ ...fields, _csrf: csrf }),
+      });
+    const cases: [Record<string, string>, string, string][] = [
+      [{ name: "  ", scope: "all" }, "name", "A key needs a name of 1–100 characters."],
+      [{ name: "x".repeat(101), scope: "all" }, "name", "A key needs a name of 1–100 characters."],
+      [{ name: "Rise\u0000", scope: "all" }, "name", "must not contain U+0000 (NUL)"],
+      [
+        { name: "Rise", scope: "everything" },
+        "scope",
+        "Choose one of all, statements/write, statements/read.",
+      ],
+    ];
+    for (const [fields, field, message] of cases) {
+      const refused = await create(fields);
+      expect(refused.statusCode, JSON.stringify(fields)).toBe(400);
+      expect(refused.body).toContain(`<p class="field-error" id="${field}-error">${message}</p>`);
+    }
+    const [{ n }] = (await queryRows<{ n: number }>(
+      database.db,
+      sql`select count(*)::int as n from api_credentials`,
+    )) as [{ n: number }];
+    expect(n).toBe(0);
+  });
+
   it("warns before revoking the bootstrap key, which needs the confirmation too", async () => {
     const [bootstrap] = await queryRows<{ id: string }>(
       database.db,
@@ -619,6 +650,11 @@ describe("the DB terminal page", () => {
     });
     expect(bad.body).toContain('class="notice bad"');
     expect(bad.body).toContain("params.limit");
+    // … and next to the field it is about, which keeps the value sent.
+    expect(bad.body).toMatch(
+      /<input id="p\.limit" name="p\.limit" type="number" value="5000"[^>]*aria-invalid="true"/,
+    );
+    expect(bad.body).toContain('<p class="field-error" id="p.limit-error">must be at most 500</p>');
     const injected = await app.inject({
       method: "GET",
       url: `/ui/db-terminal?name=learner-flat-rows&run=1&p.email=${encodeURIComponent("x@example.com'; drop table users; --")}`,
