@@ -132,18 +132,19 @@ describe("the lessons list", () => {
     expect(page.body).toContain("Day 1: Variables");
   });
 
-  it("pages fifty lessons at a time", async () => {
+  it("pages twenty lessons at a time", async () => {
     await harness.database.db.execute(sql`
       insert into lessons (cohort_id, activity_id, title, lesson_date)
       select 'c1', 'https://x.example/' || n, 'Lesson ' || lpad(n::text, 3, '0'), date '2026-01-01' + n
-      from generate_series(1, 60) n`);
+      from generate_series(1, 45) n`);
     const first = await get("/ui/lessons?cohortId=c1");
-    expect(first.body).toContain("Lesson 050");
-    expect(first.body).not.toContain("Lesson 051");
-    expect(first.body).toContain("page 1 of 2");
-    const second = await get("/ui/lessons?cohortId=c1&page=2");
-    expect(second.body).toContain("Lesson 060");
-    expect(second.body).not.toContain("Lesson 050");
+    expect(first.body).toContain("Lesson 020");
+    expect(first.body).not.toContain("Lesson 021");
+    expect(first.body).toContain("page 1 of 3");
+    const last = await get("/ui/lessons?cohortId=c1&page=3");
+    expect(last.body).toContain("Lesson 045");
+    expect(last.body).not.toContain("Lesson 040");
+    expect(last.body).toContain('href="/ui/lessons?cohortId=c1&amp;page=2">← Previous</a>');
   });
 
   it("needs the admin login", async () => {

@@ -18,6 +18,7 @@ import {
   deleteLessonIfUnused,
   getLesson,
   knownCohorts,
+  LESSONS_PER_PAGE,
   type LessonDependents,
   lessonDependents,
   lessonsOverview,
@@ -30,8 +31,6 @@ import { CreateLessonRequest } from "../routes/lessons/schema.ts";
 import { type Html, html } from "./html.ts";
 import { csrfField, page } from "./layout.ts";
 
-/** Lessons per page of the list. */
-export const LESSONS_PER_PAGE = 50;
 const MAX_PAGE = Math.floor(MAX_OFFSET / LESSONS_PER_PAGE) + 1;
 
 const LESSON_FIELDS = ["cohortId", "activityId", "title", "url", "lessonDate"] as const;
