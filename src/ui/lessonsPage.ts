@@ -178,7 +178,9 @@ export const lessonsPage: FastifyPluginAsyncTypebox = async (app) => {
     const given = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ""));
     const filterError = bodyProblems(ListFilter, given);
     const filterProblems = new Map<string, string[]>();
-    for (const detail of filterError?.details ?? []) filterProblems.set(detail.field, [detail.message]);
+    for (const detail of filterError?.details ?? []) {
+      filterProblems.set(detail.field, [...(filterProblems.get(detail.field) ?? []), detail.message]);
+    }
     const filter = filterError
       ? {}
       : (given as { cohortId?: string; from?: string; to?: string; page?: string });
