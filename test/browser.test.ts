@@ -100,7 +100,7 @@ describe("the admin area in Chromium", () => {
 
     // Dashboard: counts and the completion chart (Day 1: 2 of 3 learners, Day 2: 1 of 3).
     await expect(page.locator("h1").textContent()).resolves.toBe("Dashboard");
-    const chart = page.locator("svg[aria-label='completion rate per lesson']");
+    const chart = page.locator(".bars[aria-label='completion rate per lesson']");
     await expect(chart.count()).resolves.toBe(1);
     await expect(chart.textContent()).resolves.toMatch(/67% \(2\/3\)[\s\S]*33% \(1\/3\)/);
     await shot("dashboard");
@@ -162,7 +162,9 @@ describe("the admin area in Chromium", () => {
       });
     expect((await send()).status).toBe(200);
     await shot("keys-created");
-    await page.locator("tr", { hasText: key }).locator("button:has-text('Revoke')").click();
+    await page.locator("tr", { hasText: key }).locator("a:has-text('Revoke')").click();
+    await page.check("#confirm");
+    await page.click("button:has-text('Revoke key')");
     await expect(page.locator(".notice").first().textContent()).resolves.toContain(`Revoked ${key}`);
     expect((await send()).status).toBe(401);
     await shot("keys-revoked");

@@ -23,6 +23,9 @@ const PUBLIC = [
   "POST /unsubscribe",
   "GET /ui/login",
   "POST /ui/login",
+  // The admin area's icon: a constant SVG, asked for before any login.
+  "GET /favicon.ico",
+  "GET /favicon.svg",
 ];
 
 describe("route classes", () => {

@@ -239,8 +239,12 @@ describe("admin forms", () => {
       headers: { ...adminHeaders, "content-type": "application/x-www-form-urlencoded" },
       payload: form({ name: "Rise\u0000course", scope: "all", _csrf: csrfToken(SIGNING_SECRET, "basic") }),
     });
+    // The form comes back as a page, the message next to the name field.
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ error: "invalid_text", details: [{ field: "name" }] });
+    expect(response.headers["content-type"]).toMatch(/^text\/html/);
+    expect(response.body).toContain(
+      '<p class="field-error" id="name-error">must not contain U+0000 (NUL)</p>',
+    );
     expect(await count("api_credentials")).toBe(before);
   });
 

@@ -14,6 +14,12 @@ export async function listApiCredentials(db: Db): Promise<ApiCredential[]> {
   return db.select().from(apiCredentials).orderBy(desc(apiCredentials.createdAt));
 }
 
+/** The credential with this id, revoked or not. */
+export async function getApiCredential(db: Db, id: string): Promise<ApiCredential | undefined> {
+  const [row] = await db.select().from(apiCredentials).where(eq(apiCredentials.id, id));
+  return row;
+}
+
 /** A new credential named `name` with one scope; its secret is returned once and stored hashed. */
 export async function createApiCredential(
   db: Db,

@@ -296,7 +296,7 @@ describe.each(["postgres", "pglite"] as const)("the DB terminal on %s", (kind) =
       expect((await run("incomplete-learners-for-date", { date: "2030-01-01" })).rows).toEqual([]);
     });
 
-    it("notifications-by-status: one status, optionally one lesson, with learner and lesson", async () => {
+    it("notifications-by-status: one status or any, optionally one lesson, with learner and lesson", async () => {
       const failed = records(await run("notifications-by-status", { status: "failed" }));
       expect(failed).toEqual([
         expect.objectContaining({
@@ -322,6 +322,9 @@ describe.each(["postgres", "pglite"] as const)("the DB terminal on %s", (kind) =
       ).toEqual([]);
       expect((await run("notifications-by-status", { status: "sent" })).rows).toEqual([]);
       expect((await run("notifications-by-status", { status: "unconfirmed" })).rows).toEqual([]);
+      // Without a status (the form's first run): every notification, newest first.
+      const any = records(await run("notifications-by-status", {}));
+      expect(any.map((row) => row.status).sort()).toEqual(["failed", "pending"]);
     });
 
     it("task-runs: newest attempts, filtered by task or state, with their duration", async () => {
@@ -546,7 +549,6 @@ describe("validation (no database reached)", () => {
     ["incomplete-learners-for-date", {}, ["params.date"]],
     ["notifications-by-status", { status: "deleted" }, ["params.status"]],
     ["notifications-by-status", { status: "sent", lessonId: "not-a-uuid" }, ["params.lessonId"]],
-    ["notifications-by-status", {}, ["params.status"]],
     ["learner-flat-rows", { email: "not an email" }, ["params.email"]],
     ["learner-flat-rows", {}, ["params"]],
     ["learner-flat-rows", { email: "ada@example.com", avatar: "ada" }, ["params"]],

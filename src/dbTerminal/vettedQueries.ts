@@ -199,14 +199,15 @@ const PREBUILT_QUERIES: readonly PrebuiltQuery[] = [
   {
     name: "notifications-by-status",
     title: "Notifications by status",
-    description: "Reminder notifications in one status, newest first, with their learner and lesson.",
+    description:
+      "Reminder notifications, newest first, with their learner and lesson: in one status, or in any when none is chosen.",
     params: [
       {
         name: "status",
         type: "enum",
-        required: true,
+        required: false,
         values: ["pending", "sending", "sent", "failed", "skipped", "unconfirmed"],
-        description: "pending, sending, sent, failed, skipped or unconfirmed",
+        description: "only this status: pending, sending, sent, failed, skipped or unconfirmed",
       },
       { name: "lessonId", type: "uuid", required: false, description: "only this lesson" },
       limitParam(100),
@@ -219,7 +220,7 @@ const PREBUILT_QUERIES: readonly PrebuiltQuery[] = [
       from notifications n
       join users u on u.id = n.user_id
       join lessons l on l.id = n.lesson_id
-      where n.status = ${p.status}::text
+      where (${p.status}::text is null or n.status = ${p.status}::text)
         and (${p.lessonId}::uuid is null or n.lesson_id = ${p.lessonId}::uuid)
       order by n.created_at desc, n.id
       limit ${p.limit}::int`,

@@ -4,10 +4,17 @@
  * as `cohortID` is an error rather than silently ignored); query strings and path parameters
  * are coerced from strings, as they can only be strings on the wire.
  */
-import { Ajv, type ErrorObject, type Options } from "ajv";
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import type { FastifySchemaCompiler } from "fastify";
-import { type ErrorDetail, MAX_ERROR_DETAILS } from "../errors.ts";
+import { fieldPath, findUnstorableText } from "../db/storableText.ts";
+import {
+  type AppError,
+  type ErrorDetail,
+  InvalidText,
+  MAX_ERROR_DETAILS,
+  ValidationFailed,
+} from "../errors.ts";
 
 // ajv-formats is CommonJS; its default export arrives as the module object under NodeNext.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -139,4 +146,27 @@ export function formatSchemaErrors(errors: ErrorObject[], dataVar: string): Erro
     .map((error) => `${dataVar}${error.instancePath} ${error.message ?? "is invalid"}`);
   const more = errors.length - shown.length;
   return new Error(`${shown.join(", ")}${more > 0 ? `, and ${more} more` : ""}`);
+}
+
+const compiledBodySchemas = new WeakMap<object, ValidateFunction>();
+
+/**
+ * Checks a value as a route checks its JSON body, for input that arrives another way (an admin
+ * form): the unstorable-text check of every request first (`InvalidText`, as
+ * `http/storableInput.ts` answers), then the schema with the same strict Ajv and the same
+ * messages (`ValidationFailed`). Undefined when the value passes both.
+ */
+export function bodyProblems(schema: object, value: unknown): AppError | undefined {
+  const unstorable = findUnstorableText(value, MAX_ERROR_DETAILS);
+  if (unstorable.length) {
+    return new InvalidText(unstorable.map(({ path, message }) => ({ field: fieldPath(path, ""), message })));
+  }
+  let validate = compiledBodySchemas.get(schema);
+  if (!validate) {
+    validate = strictAjv.compile(schema);
+    compiledBodySchemas.set(schema, validate);
+  }
+  if (validate(value)) return undefined;
+  const { details, more } = describeValidationErrors(validate.errors ?? [], "body");
+  return new ValidationFailed(details, more);
 }

@@ -1,26 +1,27 @@
-/** A horizontal bar chart as inline SVG: no script, no external library. */
+/**
+ * A horizontal bar chart in plain HTML and CSS: no script, no external library. Its text is page
+ * text at the page's font size, so it stays readable at any width (an SVG scaled into a phone's
+ * 390 px shrank its labels to about 6 px); on a narrow screen each label sits above its bar.
+ */
 import { type Html, html } from "./html.ts";
 
-export function barChart(
-  bars: { label: string; value: number; note: string }[],
-  options: { width?: number } = {},
-): Html {
-  const width = options.width ?? 640;
-  const labelWidth = 200;
-  const barHeight = 22;
-  const gap = 8;
-  const height = bars.length * (barHeight + gap) + gap;
-  const scale = width - labelWidth - 110;
-  return html`<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="completion rate per lesson">
-${bars.map((bar, i) => {
-  const y = gap + i * (barHeight + gap);
-  const length = Math.max(0, Math.min(1, bar.value)) * scale;
-  const label = bar.label.length > 30 ? `${bar.label.slice(0, 29)}…` : bar.label;
-  return html`<g>
-<text x="0" y="${y + 15}">${label}</text>
-<rect x="${labelWidth}" y="${y}" width="${scale}" height="${barHeight}" fill="#eef1f6" rx="3"></rect>
-<rect x="${labelWidth}" y="${y}" width="${length.toFixed(1)}" height="${barHeight}" fill="#2f5bd3" rx="3"></rect>
-<text x="${labelWidth + scale + 8}" y="${y + 15}">${Math.round(bar.value * 100)}% ${bar.note}</text>
-</g>`;
-})}</svg>`;
+export interface Bar {
+  label: string;
+  /** 0 to 1. */
+  value: number;
+  note: string;
+  /** Makes the label a link. */
+  href?: string;
+}
+
+export function barChart(bars: Bar[], options: { label?: string } = {}): Html {
+  return html`<div class="bars" role="img" aria-label="${options.label ?? "completion rate per lesson"}">
+${bars.map((bar) => {
+  const percent = Math.round(Math.max(0, Math.min(1, bar.value)) * 100);
+  return html`<div class="bar-row">
+<span class="bar-label">${bar.href ? html`<a href="${bar.href}">${bar.label}</a>` : bar.label}</span>
+<span class="bar-track"><span class="bar-fill" style="width: ${percent}%"></span></span>
+<span class="bar-value">${percent}% <span class="muted">${bar.note}</span></span>
+</div>`;
+})}</div>`;
 }

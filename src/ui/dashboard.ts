@@ -59,6 +59,7 @@ export const dashboardPage: FastifyPluginAsyncTypebox = async (app) => {
             label: `${r.lessonDate} ${r.title}`,
             value: r.learners ? r.completed / r.learners : 0,
             note: `(${r.completed}/${r.learners})`,
+            href: `/ui/lessons/${r.lessonId}/edit`,
           })),
         )
       : html`<p class="muted">No lessons${cohortId ? html` in ${cohortId}` : ""} yet.</p>`

@@ -6,13 +6,14 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { csrfToken } from "../auth/session.ts";
+import { type QueryDefaults, queryDefaults } from "../data/queryDefaults.ts";
 import { executeSafeQuery, paramsFromForm, type QueryResult } from "../dbTerminal/executeSafeQuery.ts";
 import { getQueryDescriptors, type QueryDescriptor } from "../dbTerminal/vettedQueries.ts";
 import { AppError } from "../errors.ts";
 import { withoutCredentials } from "../maskUrl.ts";
 import { csvLine } from "../reports/csv.ts";
 import { type Html, html } from "./html.ts";
-import { page, table } from "./layout.ts";
+import { page, records, table } from "./layout.ts";
 
 const Query = Type.Record(Type.String({ maxLength: 40 }), Type.String({ maxLength: 500 }));
 const PARAM_PREFIX = "p.";
@@ -26,16 +27,91 @@ function formParams(query: Record<string, string>): Record<string, string> {
   );
 }
 
-function paramInput(param: QueryDescriptor["params"][number], value: string | undefined): Html {
+/** Column names read aloud: `is_completion` → "Completion?", `user_id` → "Learner id". */
+const HEADERS: Record<string, string> = {
+  id: "Id",
+  statement_id: "Statement id",
+  user_id: "Learner id",
+  lesson_id: "Lesson id",
+  run_id: "Run id",
+  verb_id: "Verb",
+  object_id: "Object (activity id)",
+  object_name: "Object name",
+  is_completion: "Completion?",
+  voided: "Voided?",
+  flattened: "Flattened?",
+  result_completion: "Result: completion",
+  result_success: "Result: success",
+  result_score_scaled: "Score (scaled)",
+  actor_mbox: "Actor mailbox",
+  actor_account_homepage: "Actor account home page",
+  actor_account_name: "Actor account name",
+  flattened_at: "Flattened at",
+  created_at: "Created at",
+  attempted_at: "Attempt started at",
+  data_sent_at: "Message handed over at",
+  sent_at: "Sent at",
+  started_at: "Started at",
+  finished_at: "Finished at",
+  duration_ms: "Took (ms)",
+  reminders_enabled: "Reminders on?",
+  lesson_title: "Lesson",
+  lesson_date: "Due on",
+  cohort_id: "Cohort",
+  task_name: "Task",
+  raw_count: "Raw statements",
+  flat_count: "Flat rows",
+  unflattened_count: "Not yet flattened",
+  oldest_unflattened_stored: "Oldest unflattened, stored at",
+  newest_raw_stored: "Newest raw, stored at",
+  newest_flat_stored: "Newest flat row, stored at",
+  newest_flattened_at: "Newest flattened at",
+};
+
+/** A column's header: a known name's words, else the name with its underscores as spaces, capitalised. */
+export function friendlyHeader(column: string): string {
+  const known = HEADERS[column];
+  if (known) return known;
+  const words = column.replace(/_/g, " ").trim();
+  return words ? words[0]!.toUpperCase() + words.slice(1) : column;
+}
+
+/** Results with more columns than this are shown one card per row rather than as a table. */
+export const MAX_TABLE_COLUMNS = 7;
+
+/**
+ * What a parameter's field starts with on a fresh form: its default, else a value that makes the
+ * query run at once (today for a required date, a cohort and a learner that exist).
+ */
+function startValue(
+  query: QueryDescriptor,
+  param: QueryDescriptor["params"][number],
+  defaults: QueryDefaults,
+): string | undefined {
+  if (param.default !== undefined) return String(param.default);
+  if (param.required && param.type === "date") return defaults.today;
+  if (param.required && param.name === "cohortId") return defaults.cohortId;
+  if (param.name === "email" && query.requireOneOf?.includes("email")) return defaults.email;
+  return undefined;
+}
+
+/** A parameter's field, with the message about its value (if any) right below it. */
+function paramInput(
+  param: QueryDescriptor["params"][number],
+  value: string | undefined,
+  problem?: string,
+): Html {
   const id = `${PARAM_PREFIX}${param.name}`;
   const label = html`<label for="${id}">${param.name}${param.required ? " *" : ""} <span class="muted">${param.description}</span></label>`;
+  const invalid = problem ? html` aria-invalid="true" aria-describedby="${id}-error"` : "";
+  const message = problem ? html`<p class="field-error" id="${id}-error">${problem}</p>` : "";
   if (param.type === "enum") {
-    return html`${label}<select id="${id}" name="${id}"><option value="">${param.required ? "choose" : "any"}</option>${(
+    return html`${label}<select id="${id}" name="${id}"${invalid}><option value="">${param.required ? "choose" : "any"}</option>${(
       param.values ?? []
     ).map(
       (option) =>
         html`<option value="${option}" ${option === value ? html`selected` : ""}>${option}</option>`,
-    )}</select>`;
+    )}</select>${message}`;
   }
   const type =
     param.type === "integer"
@@ -45,8 +121,16 @@ function paramInput(param: QueryDescriptor["params"][number], value: string | un
         : param.type === "email"
           ? "email"
           : "text";
-  return html`${label}<input id="${id}" name="${id}" type="${type}" value="${value ?? (param.default === undefined ? "" : String(param.default))}"
-    ${param.min !== undefined ? html`min="${param.min}"` : ""} ${param.max !== undefined ? html`max="${param.max}"` : ""} maxlength="${param.maxLength ?? 200}" size="36">`;
+  return html`${label}<input id="${id}" name="${id}" type="${type}" value="${value ?? ""}"
+    ${param.min !== undefined ? html`min="${param.min}"` : ""} ${param.max !== undefined ? html`max="${param.max}"` : ""} maxlength="${param.maxLength ?? 200}" size="36"${invalid}>${message}`;
+}
+
+/** A result as a table, or one card per row when it has too many columns to fit a screen. */
+function resultView(output: QueryResult): Html {
+  const headers = output.columns.map(friendlyHeader);
+  return output.columns.length > MAX_TABLE_COLUMNS
+    ? records(output.columns, output.rows, headers)
+    : table(output.columns, output.rows, { headers });
 }
 
 export const dbTerminalPage: FastifyPluginAsyncTypebox = async (app) => {
@@ -63,7 +147,12 @@ export const dbTerminalPage: FastifyPluginAsyncTypebox = async (app) => {
       const queries = getQueryDescriptors();
       const chosen = queries.find((query) => query.name === request.query.name) ?? queries[0]!;
       const values = formParams(request.query);
+      // A fresh form (not one sent back) starts with values that let every query run at once.
+      const fresh = !request.query.run && Object.keys(values).length === 0;
+      const defaults = fresh ? await queryDefaults(app.deps.database.db) : undefined;
       let result: Html = html``;
+      /** Messages about one parameter (`params.<name>`), shown next to its field. */
+      const problems = new Map<string, string>();
       if (request.query.run) {
         try {
           const output: QueryResult = await run(chosen.name, values);
@@ -72,9 +161,15 @@ export const dbTerminalPage: FastifyPluginAsyncTypebox = async (app) => {
             ...Object.fromEntries(Object.entries(values).map(([k, v]) => [`${PARAM_PREFIX}${k}`, v])),
           });
           result = html`<p class="muted">${output.rows.length} row(s) in ${output.ms.toFixed(0)} ms${output.truncated ? html` <strong>(truncated: refine the parameters)</strong>` : ""}.
-          <a href="/ui/db-terminal.csv?${csvLink.toString()}">Download CSV</a></p>${table(output.columns, output.rows)}`;
+          <a href="/ui/db-terminal.csv?${csvLink.toString()}">Download CSV</a></p>${resultView(output)}`;
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
+          for (const detail of error.details ?? []) {
+            const name = detail.field.startsWith("params.")
+              ? detail.field.slice("params.".length)
+              : undefined;
+            if (name) problems.set(name, [problems.get(name), detail.message].filter(Boolean).join("; "));
+          }
           result = html`<div class="notice bad"><strong>${error.message}</strong>${
             error.details?.length
               ? html`<ul>${error.details.map((detail) => html`<li>${detail.field}: ${detail.message}</li>`)}</ul>`
@@ -91,7 +186,15 @@ export const dbTerminalPage: FastifyPluginAsyncTypebox = async (app) => {
 <form method="get" action="/ui/db-terminal">
   <input type="hidden" name="name" value="${chosen.name}"><input type="hidden" name="run" value="1">
   <p>${chosen.description}</p>
-  ${chosen.params.map((param) => paramInput(param, values[param.name]))}
+  ${chosen.params.map((param) =>
+    paramInput(
+      param,
+      defaults
+        ? startValue(chosen, param, defaults)
+        : (values[param.name] ?? (param.default === undefined ? undefined : String(param.default))),
+      problems.get(param.name),
+    ),
+  )}
   <p><button type="submit">Run</button></p>
 </form></div>
 <p class="muted">Only these named, read-only queries run here: each in a read-only transaction with a 5 s statement timeout and at most 1,000 rows. There is no free-form SQL.</p>

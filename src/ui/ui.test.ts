@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, adminHeaders, buildApp, SIGNING_SECRET } from "../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../test/helpers/db.ts";
-import { basic, createCredential, statement } from "../../test/helpers/xapi.ts";
+import { basic, createCredential, recordStatements, statement } from "../../test/helpers/xapi.ts";
 import type { App } from "../app.ts";
 import { createSession, SESSION_COOKIE, SESSION_TTL_MS } from "../auth/session.ts";
 import { createLesson } from "../commands/createLesson.ts";
@@ -272,6 +272,8 @@ describe("pages", () => {
       "/ui/test-etl-incremental",
       "/ui/test-reminders",
       "/ui/admin/keys",
+      "/ui/lessons",
+      "/ui/db-terminal",
     ]) {
       const page = await app.inject({ method: "GET", url, headers: { cookie } });
       expect(page.statusCode, url).toBe(200);
@@ -323,19 +325,121 @@ describe("pages", () => {
     const listing = await app.inject({ method: "GET", url: "/ui/admin/keys", headers: { cookie } });
     expect(listing.body).toContain(key);
     expect(listing.body).not.toContain(secret);
-    expect(listing.body).toMatch(/<form method="post" action="\/ui\/admin\/keys\/revoke"/); // a form, not escaped text
+    expect(listing.body).toContain(`<a href="/ui/admin/keys/revoke?id=${row!.id}">Revoke…</a>`);
+    expect(listing.body).toContain("created in the admin area");
+    // PUBLIC_BASE_URL is set here: the page names its endpoint.
+    expect(listing.body).toContain("the endpoint <code>https://course.example.com/xapi/</code>");
 
-    const revoked = await app.inject({
-      method: "POST",
-      url: "/ui/admin/keys/revoke",
-      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-      payload: formBody({ id: row!.id, _csrf: csrf }),
+    // Revoking is two steps: a confirmation page, then its form with the box ticked.
+    const confirm = await app.inject({
+      method: "GET",
+      url: `/ui/admin/keys/revoke?id=${row!.id}`,
+      headers: { cookie },
     });
+    expect(confirm.statusCode).toBe(200);
+    expect(confirm.body).toMatch(/<form method="post" action="\/ui\/admin\/keys\/revoke"/); // a form, not escaped text
+    expect(confirm.body).toContain('name="confirm" value="yes" id="confirm" required');
+    const revoke = (fields: Record<string, string>) =>
+      app.inject({
+        method: "POST",
+        url: "/ui/admin/keys/revoke",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        payload: formBody({ id: row!.id, _csrf: csrf, ...fields }),
+      });
+    const unconfirmed = await revoke({});
+    expect(unconfirmed.statusCode).toBe(400);
+    expect(unconfirmed.body).toContain(
+      '<p class="field-error" id="confirm-error">Tick this box to confirm: nothing was revoked.</p>',
+    );
+    expect(
+      (await app.inject({ method: "POST", url: "/xapi/statements", headers: xapi, payload: statement() }))
+        .statusCode,
+    ).toBe(200);
+
+    const revoked = await revoke({ confirm: "yes" });
     expect(revoked.statusCode).toBe(200);
     expect(
       (await app.inject({ method: "POST", url: "/xapi/statements", headers: xapi, payload: statement() }))
         .statusCode,
     ).toBe(401);
+  });
+
+  it("refuses a bad new key next to its field, creating nothing", async () => {
+    const { cookie, csrf } = await logIn();
+    const create = (fields: Record<string, string>) =>
+      app.inject({
+        method: "POST",
+        url: "/ui/admin/keys",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        payload: formBody({ ...fields, _csrf: csrf }),
+      });
+    const cases: [Record<string, string>, string, string][] = [
+      [{ name: "  ", scope: "all" }, "name", "A key needs a name of 1–100 characters."],
+      [{ name: "x".repeat(101), scope: "all" }, "name", "A key needs a name of 1–100 characters."],
+      [{ name: "Rise\u0000", scope: "all" }, "name", "must not contain U+0000 (NUL)"],
+      [
+        { name: "Rise", scope: "everything" },
+        "scope",
+        "Choose one of all, statements/write, statements/read.",
+      ],
+    ];
+    for (const [fields, field, message] of cases) {
+      const refused = await create(fields);
+      expect(refused.statusCode, JSON.stringify(fields)).toBe(400);
+      expect(refused.body).toContain(`<p class="field-error" id="${field}-error">${message}</p>`);
+    }
+    const [{ n }] = (await queryRows<{ n: number }>(
+      database.db,
+      sql`select count(*)::int as n from api_credentials`,
+    )) as [{ n: number }];
+    expect(n).toBe(0);
+  });
+
+  it("warns before revoking the bootstrap key, which needs the confirmation too", async () => {
+    const [bootstrap] = await queryRows<{ id: string }>(
+      database.db,
+      sql`insert into api_credentials (name, key, secret_hash, bootstrap)
+          values ('bootstrap', 'lrs_boot', 'scrypt$x', true) returning id`,
+    );
+    const { cookie, csrf } = await logIn();
+    const listing = await app.inject({ method: "GET", url: "/ui/admin/keys", headers: { cookie } });
+    expect(listing.body).toContain("bootstrap (generated at first start)");
+    const confirm = await app.inject({
+      method: "GET",
+      url: `/ui/admin/keys/revoke?id=${bootstrap!.id}`,
+      headers: { cookie },
+    });
+    expect(confirm.body).toContain("<strong>This is the bootstrap key</strong>");
+    const oneClick = await app.inject({
+      method: "POST",
+      url: "/ui/admin/keys/revoke",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      payload: formBody({ id: bootstrap!.id, _csrf: csrf }),
+    });
+    expect(oneClick.statusCode).toBe(400);
+    const [row] = await queryRows<{ revoked_at: Date | null }>(
+      database.db,
+      sql`select revoked_at from api_credentials where id = ${bootstrap!.id}`,
+    );
+    expect(row!.revoked_at).toBeNull();
+    const missing = await app.inject({
+      method: "GET",
+      url: "/ui/admin/keys/revoke?id=00000000-0000-4000-8000-000000000000",
+      headers: { cookie },
+    });
+    expect(missing.statusCode).toBe(404);
+  });
+
+  it("serves a favicon, and every page links it", async () => {
+    for (const url of ["/favicon.ico", "/favicon.svg"]) {
+      const icon = await app.inject({ method: "GET", url });
+      expect(icon.statusCode, url).toBe(200);
+      expect(icon.headers["content-type"]).toMatch(/^image\/svg\+xml/);
+      expect(icon.body).toMatch(/^<svg /);
+    }
+    const { cookie } = await logIn();
+    const page = await app.inject({ method: "GET", url: "/ui", headers: { cookie } });
+    expect(page.body).toContain('<link rel="icon" href="/favicon.svg" type="image/svg+xml">');
   });
 
   it("runs a sweep from the incremental page", async () => {
@@ -527,7 +631,7 @@ describe("the DB terminal page", () => {
       headers: { cookie },
     });
     expect(ran.body).toMatch(/1 row\(s\) in \d+ ms\./);
-    expect(ran.body).toContain("<th>verb</th>");
+    expect(ran.body).toContain('<th title="verb">Verb</th>');
 
     const csv = await app.inject({
       method: "GET",
@@ -546,6 +650,11 @@ describe("the DB terminal page", () => {
     });
     expect(bad.body).toContain('class="notice bad"');
     expect(bad.body).toContain("params.limit");
+    // … and next to the field it is about, which keeps the value sent.
+    expect(bad.body).toMatch(
+      /<input id="p\.limit" name="p\.limit" type="number" value="5000"[^>]*aria-invalid="true"/,
+    );
+    expect(bad.body).toContain('<p class="field-error" id="p.limit-error">must be at most 500</p>');
     const injected = await app.inject({
       method: "GET",
       url: `/ui/db-terminal?name=learner-flat-rows&run=1&p.email=${encodeURIComponent("x@example.com'; drop table users; --")}`,
@@ -564,6 +673,83 @@ describe("the DB terminal page", () => {
     });
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().error).toBe("unknown_query");
+  });
+});
+
+describe("the DB terminal's first click", () => {
+  /** The query string the page's run form sends as it is first shown: its inputs and selects. */
+  function firstRun(body: string): string {
+    const form = body.slice(body.indexOf('<input type="hidden" name="run" value="1">'));
+    const fields = new URLSearchParams({ run: "1" });
+    fields.set("name", /<input type="hidden" name="name" value="([^"]+)">/.exec(body)![1]!);
+    for (const match of form.matchAll(/<input id="(p\.[\w]+)" name="p\.\w+" type="\w+" value="([^"]*)"/g)) {
+      fields.set(match[1]!, match[2]!);
+    }
+    for (const match of form.matchAll(/<select id="(p\.\w+)"[^>]*>([\s\S]*?)<\/select>/g)) {
+      fields.set(match[1]!, /<option value="([^"]*)" selected>/.exec(match[2]!)?.[1] ?? "");
+    }
+    return fields.toString();
+  }
+
+  it("runs every prebuilt query with the values its form starts with, and shows wide results as cards", async () => {
+    const ada = await signUp(database.db, {
+      name: "Ada",
+      email: "ada@example.com",
+      avatar: "ada",
+      cohortId: "2026-spring",
+    });
+    await createLesson(database.db, {
+      cohortId: "2026-spring",
+      activityId: "https://lessons.example.com/day-1",
+      title: "Day 1",
+      lessonDate: "2026-03-02",
+    });
+    await recordStatements(
+      database.db,
+      [
+        statement({
+          actor: { mbox: `mailto:${ada.email}` },
+          object: { id: "https://lessons.example.com/day-1" },
+        }),
+      ],
+      "https://course.example.com",
+    );
+    const { cookie } = await logIn();
+    const chooser = await app.inject({ method: "GET", url: "/ui/db-terminal", headers: { cookie } });
+    const names = [...chooser.body.matchAll(/<option value="([a-z-]+)"/g)].map((match) => match[1]!);
+    expect(names).toContain("notifications-by-status");
+    expect(names).toContain("learner-flat-rows");
+    for (const name of new Set(names)) {
+      const form = await app.inject({
+        method: "GET",
+        url: `/ui/db-terminal?name=${name}`,
+        headers: { cookie },
+      });
+      const ran = await app.inject({
+        method: "GET",
+        url: `/ui/db-terminal?${firstRun(form.body)}`,
+        headers: { cookie },
+      });
+      expect(ran.statusCode, name).toBe(200);
+      expect(ran.body, name).not.toContain('class="notice bad"');
+      expect(ran.body, name).toMatch(/\d+ row\(s\) in \d+ ms/);
+    }
+    const learnerForm = await app.inject({
+      method: "GET",
+      url: "/ui/db-terminal?name=learner-flat-rows",
+      headers: { cookie },
+    });
+    expect(learnerForm.body).toContain('value="ada@example.com"');
+    const learnerRows = await app.inject({
+      method: "GET",
+      url: `/ui/db-terminal?${firstRun(learnerForm.body)}`,
+      headers: { cookie },
+    });
+    expect(learnerRows.body).toContain("1 row(s)");
+    expect(learnerRows.body).toContain('<div class="records">');
+    for (const header of ["Completion?", "Voided?", "Learner id"])
+      expect(learnerRows.body).toContain(`>${header}</dt>`);
+    expect(learnerRows.body).toContain(`<dd>${ada.id}</dd>`);
   });
 });
 

@@ -164,7 +164,7 @@ describe("POST /api/debug/query", () => {
     ["an integer sent as a string", { name: "recent-statements", params: { limit: "5" } }, "params.limit"],
     ["an integer out of range", { name: "recent-statements", params: { limit: 100_000 } }, "params.limit"],
     ["a bad date", { name: "incomplete-learners-for-date", params: { date: "2026-13-01" } }, "params.date"],
-    ["a missing required parameter", { name: "notifications-by-status", params: {} }, "params.status"],
+    ["a missing required parameter", { name: "incomplete-learners-for-date", params: {} }, "params.date"],
     ["a bad enum value", { name: "notifications-by-status", params: { status: "lost" } }, "params.status"],
     ["an oversize string", { name: "task-runs", params: { taskName: "x".repeat(201) } }, "params.taskName"],
     [

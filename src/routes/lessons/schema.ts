@@ -10,7 +10,11 @@ export const Iri = Type.String({
 export const CreateLessonRequest = Type.Object(
   {
     cohortId: CohortId,
-    activityId: { ...Iri, description: "the xAPI activity id the lesson's content reports against" },
+    activityId: {
+      ...Iri,
+      description:
+        "an absolute IRI, e.g. https://example.com/lessons/day-1: the xAPI activity id the lesson's content reports against",
+    },
     title: Type.String({ minLength: 1, maxLength: 300 }),
     url: Type.Optional(
       Type.String({
