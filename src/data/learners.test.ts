@@ -168,7 +168,7 @@ describe.each(DATABASE_KINDS)("learners on %s", (kind) => {
       ].map((s) => {
         const copy = { ...s } as Record<string, unknown>;
         if (copy.result === undefined) delete copy.result;
-        return copy as typeof s;
+        return copy as unknown as typeof s;
       }),
       BASE_URL,
     );

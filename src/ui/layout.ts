@@ -10,6 +10,7 @@ export interface PageOptions {
 
 export const NAV = [
   ["/ui", "Dashboard"],
+  ["/ui/learners", "Learners"],
   ["/ui/db-terminal", "DB terminal"],
   ["/ui/test-etl-streaming", "Streaming ETL"],
   ["/ui/test-etl-incremental", "Incremental ETL"],
@@ -52,6 +53,8 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; }
 pre { background: #f0f2f6; padding: .6rem; border-radius: 6px; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
 .steps li { margin: .3rem 0; }
+.field-error { display: block; margin-top: .2rem; font-size: .9rem; }
+fieldset { border: 1px solid var(--line); border-radius: 6px; } fieldset label { font-weight: normal; }
 svg text { font: 11px system-ui, sans-serif; fill: var(--ink); }
 @media (max-width: 40rem) { main { padding: .6rem; } .card .value { font-size: 1.25rem; } }
 `);

@@ -5,6 +5,8 @@ import { dashboardPage } from "./dashboard.ts";
 import { dbTerminalPage } from "./dbTerminalPage.ts";
 import { etlPages } from "./etlPages.ts";
 import { keysPage } from "./keysPage.ts";
+import { learnerPage } from "./learnerPage.ts";
+import { learnersPage } from "./learnersPage.ts";
 import { loginRoutes, requireCsrf } from "./login.ts";
 import { progressPage } from "./progressPage.ts";
 import { reminderPage } from "./reminderPage.ts";
@@ -15,6 +17,8 @@ export const uiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(loginRoutes);
   await app.register(dashboardPage);
   await app.register(etlPages);
+  await app.register(learnersPage);
+  await app.register(learnerPage);
   await app.register(reminderPage);
   await app.register(keysPage);
   await app.register(dbTerminalPage);
