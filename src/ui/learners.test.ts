@@ -143,6 +143,8 @@ describe("the learners pages", () => {
     );
     expect(badCohort.body).toContain('aria-describedby="cohortId-error"');
     expect(badCohort.body).toContain('value="no spaces!"'); // what was typed stays in the field
+    expect(badCohort.body).toContain("Correct the search above.");
+    expect(badCohort.body).not.toContain("Ada Lovelace"); // no results of another search
     const longQ = await get(`/ui/learners?q=${"a".repeat(201)}`);
     expect(longQ.statusCode).toBe(400);
     expect(fieldMessage(longQ.body, "q")).toBe("must be at most 200 characters");
@@ -229,15 +231,13 @@ describe("a learner's page", () => {
       ],
       BASE_URL,
     );
-    await database.db
-      .insert(notifications)
-      .values({
-        userId: ada.id,
-        lessonId: day1.id,
-        status: "failed",
-        attempts: 5,
-        error: "550 no such mailbox",
-      });
+    await database.db.insert(notifications).values({
+      userId: ada.id,
+      lessonId: day1.id,
+      status: "failed",
+      attempts: 5,
+      error: "550 no such mailbox",
+    });
 
     const response = await app.inject({ method: "GET", url: `/ui/learners/${ada.id}`, headers: { cookie } });
     expect(response.statusCode).toBe(200);

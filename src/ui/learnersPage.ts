@@ -19,6 +19,7 @@ import {
 import {
   countLearners,
   type LearnerCursor,
+  type LearnerPage,
   type LearnerSearch,
   learnerCohorts,
   SUBSTRING_MIN_LENGTH,
@@ -132,16 +133,23 @@ export const learnersPage: FastifyPluginAsyncTypebox = async (app) => {
 
   const listPage = async (holder: string, query: SearchQuery) => {
     const { search, after, before, errors } = readSearch(query);
+    // A field the search cannot use is explained, and nothing is searched: results of another
+    // search than the one typed would mislead.
+    const fieldInvalid = Boolean(errors.q || errors.cohortId);
     const [found, count, cohorts] = await Promise.all([
-      searchLearners(db, search, { after, before, limit: PAGE_SIZE }),
-      countLearners(db, search, COUNT_CAP),
+      fieldInvalid
+        ? ({ items: [] } as LearnerPage)
+        : searchLearners(db, search, { after, before, limit: PAGE_SIZE }),
+      fieldInvalid ? undefined : countLearners(db, search, COUNT_CAP),
       learnerCohorts(db, COHORT_SUGGESTIONS),
     ]);
     const shownQ = query.q ?? "";
     const shownCohort = query.cohortId ?? "";
-    const matches = count.capped
-      ? `More than ${COUNT_CAP.toLocaleString("en-US")} learners match`
-      : `${count.count.toLocaleString("en-US")} learner${count.count === 1 ? "" : "s"} match${count.count === 1 ? "es" : ""}`;
+    const matches = !count
+      ? "Correct the search above"
+      : count.capped
+        ? `More than ${COUNT_CAP.toLocaleString("en-US")} learners match`
+        : `${count.count.toLocaleString("en-US")} learner${count.count === 1 ? "" : "s"} match${count.count === 1 ? "es" : ""}`;
     const body = html`${errors.page ? html`<p class="notice bad">${errors.page}</p>` : ""}
 <div class="panel"><form method="get" action="/ui/learners">
   <label for="q">Name, email or avatar</label>
@@ -155,25 +163,33 @@ export const learnersPage: FastifyPluginAsyncTypebox = async (app) => {
   <p class="muted">${SUBSTRING_MIN_LENGTH} characters or more are found anywhere in a name, email or avatar; one or two, at the start of a name.</p>
 </form></div>
 <p><strong id="match-count">${matches}.</strong>
-  <a href="${learnersUrl(search, { format: "csv" })}">Download CSV</a> ·
+  ${fieldInvalid ? "" : html`<a href="${learnersUrl(search, { format: "csv" })}">Download CSV</a> ·`}
   <a href="/ui/learners/import">Add learners from a CSV file</a></p>
-${table(
-  ["name", "email", "avatar", "cohort", "time zone", "reminders", "signed up"],
-  found.items.map((learner: User) => [
-    html`<a href="/ui/learners/${learner.id}">${learner.name}</a>`,
-    learner.email,
-    learner.avatar,
-    learner.cohortId,
-    learner.timezone,
-    learner.remindersEnabled ? "on" : html`<span class="bad">off</span>`,
-    learner.createdAt.toISOString().slice(0, 10),
-  ]),
-)}
-<nav class="pager" aria-label="pages"><p>
+${
+  fieldInvalid
+    ? ""
+    : table(
+        ["name", "email", "avatar", "cohort", "time zone", "reminders", "signed up"],
+        found.items.map((learner: User) => [
+          html`<a href="/ui/learners/${learner.id}">${learner.name}</a>`,
+          learner.email,
+          learner.avatar,
+          learner.cohortId,
+          learner.timezone,
+          learner.remindersEnabled ? "on" : html`<span class="bad">off</span>`,
+          learner.createdAt.toISOString().slice(0, 10),
+        ]),
+      )
+}
+${
+  found.previous || found.next
+    ? html`<nav class="pager" aria-label="pages"><p>
 ${found.previous ? html`<a href="${learnersUrl(search, { before: encodeCursor(found.previous) })}" rel="prev">← Previous ${PAGE_SIZE}</a>` : ""}
 ${found.previous && found.next ? " · " : ""}
 ${found.next ? html`<a href="${learnersUrl(search, { after: encodeCursor(found.next) })}" rel="next">Next ${PAGE_SIZE} →</a>` : ""}
-</p></nav>`;
+</p></nav>`
+    : ""
+}`;
     const invalid = Boolean(errors.q || errors.cohortId || errors.page);
     return {
       status: invalid ? 400 : 200,
