@@ -6,7 +6,8 @@
  *   lesson and a date filter);
  * - a JSON page of 100 of a lesson's incomplete learners, for 50 different lessons;
  * - the whole CSV of a cohort's completions and of a lesson's incomplete learners, streamed as
- *   the route streams it (pages of 1,000 learners), bytes counted and dropped.
+ *   the route streams it (pages of 1,000 learners), bytes counted and dropped;
+ * - then the learners pages' queries (bench/learnerPages.ts: target p95 ≤ 100 ms per page).
  *
  * Target: p95 ≤ 50 ms per report query. Baseline, in the same run: a plain indexed
  * `select * from users where cohort_id = $1` (one cohort's 1,000 learners), the floor of
@@ -23,6 +24,7 @@ import {
 import { type Db, queryRows } from "../src/db/client.ts";
 import type { Lesson } from "../src/db/schema.ts";
 import { COMPLETION_CSV_COLUMNS, INCOMPLETE_CSV_COLUMNS, toCsv } from "../src/reports/csv.ts";
+import { benchLearnerPages } from "./learnerPages.ts";
 import { envNumber, type Row, withBenchDatabase } from "./lib.ts";
 
 const LEARNERS = envNumber("BENCH_LEARNERS", 100_000);
@@ -82,7 +84,7 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 
 /** Runs `work(i)` `runs` times after two warm-ups; p50 and p95 in ms. */
-async function measure(runs: number, work: (i: number) => Promise<unknown>) {
+export async function measure(runs: number, work: (i: number) => Promise<unknown>) {
   await work(runs);
   await work(runs + 1);
   const times: number[] = [];
@@ -96,7 +98,7 @@ async function measure(runs: number, work: (i: number) => Promise<unknown>) {
 }
 
 /** Drains a CSV stream; its size in bytes and records (header excluded). */
-async function drain(chunks: AsyncIterable<string>): Promise<{ bytes: number; records: number }> {
+export async function drain(chunks: AsyncIterable<string>): Promise<{ bytes: number; records: number }> {
   let bytes = 0;
   let records = -1;
   for await (const chunk of chunks) {
@@ -177,7 +179,11 @@ export async function benchReports(): Promise<{ rows: Row[]; results: Record<str
       );
     });
 
+    // Last: it adds reminders and learners, which the report figures above are measured without.
+    const learnerPages = await benchLearnerPages(db, RUNS, BASE_URL, baseline);
+
     const results = {
+      learnerPages: learnerPages.results,
       learners: LEARNERS,
       cohorts: COHORTS,
       flatStatements: flat,
@@ -255,6 +261,7 @@ export async function benchReports(): Promise<{ rows: Row[]; results: Record<str
         unit: "ms",
         baseline: baseline.p50,
       },
+      ...learnerPages.rows,
     ];
     return { rows, results };
   });
