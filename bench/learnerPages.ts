@@ -3,7 +3,7 @@
  * reports`, on its data: 100,000 learners in 100 cohorts, 1,000,000 flat statements, and one
  * reminder per learner (added here). Each page is timed as it runs its queries, concurrently:
  *
- * - the list: a page of 50, the count (capped at 10,000) and the cohorts; with no search, with a
+ * - the list: a page of 50, the count (capped at 1,000) and the cohorts; with no search, with a
  *   search that finds one learner, one that finds thousands, a one- or two-character name
  *   prefix, a cohort, a search within a cohort, and a page 50,000 learners deep;
  * - a learner: their lessons with completion, their newest 50 statements, their reminders, for

@@ -38,7 +38,7 @@ import { csrfField, page, table } from "./layout.ts";
 /** Learners per page. */
 export const PAGE_SIZE = 50;
 /** Matches are counted up to this many; beyond it the page says "more than". */
-export const COUNT_CAP = 10_000;
+export const COUNT_CAP = 1_000;
 /** Cohorts offered in the cohort field's suggestions. */
 const COHORT_SUGGESTIONS = 500;
 const MAX_QUERY = 200;
