@@ -101,3 +101,15 @@ export function table(columns: string[], rows: unknown[][], options: { numeric?:
 export function csrfField(csrf: string): Html {
   return html`<input type="hidden" name="_csrf" value="${csrf}">`;
 }
+
+/** A form field's problem, shown right under it and tied to it for screen readers (`describedBy`). */
+export function fieldError(id: string, message: string | undefined): Html {
+  return message
+    ? html`<span class="bad field-error" id="${id}-error" role="alert">${message}</span>`
+    : html``;
+}
+
+/** The attributes that mark field `id` invalid and point at its `fieldError`, when there is a message. */
+export function describedBy(id: string, message: string | undefined): Html {
+  return message ? html` aria-invalid="true" aria-describedby="${id}-error"` : html``;
+}

@@ -18,8 +18,7 @@ import {
 import { setRemindersEnabled } from "../data/reminderSettings.ts";
 import type { User } from "../db/schema.ts";
 import { type Html, html } from "./html.ts";
-import { csrfField, page, table } from "./layout.ts";
-import { fieldError } from "./learnersPage.ts";
+import { csrfField, fieldError, page, table } from "./layout.ts";
 
 /** Statements shown: the newest. */
 export const RECENT_STATEMENTS = 50;

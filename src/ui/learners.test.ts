@@ -412,6 +412,15 @@ describe("adding learners from a CSV file", () => {
       expect(fieldMessage(response.body, "file")).toMatch(message);
       expect(response.body).toContain('aria-describedby="file-error"');
     }
+    // Not a form's body at all: explained the same way.
+    const noBoundary = await harness.app.inject({
+      method: "POST",
+      url: "/ui/learners/import",
+      headers: { cookie, "content-type": "multipart/form-data" },
+      payload: "name,email\n",
+    });
+    expect(noBoundary.statusCode).toBe(400);
+    expect(fieldMessage(noBoundary.body, "file")).toBe("send the file with this form (multipart/form-data)");
     // Over the size limit: refused before the body is read, explained on the same page.
     const big = `name,email,avatar,cohortId\n${"Somebody,somebody@example.com,somebody,spring\n".repeat(7_000)}`;
     const tooLarge = await upload(cookie, { _csrf: csrf }, { name: "big.csv", content: big });

@@ -32,8 +32,8 @@ import { CohortId } from "../http/schemas.ts";
 import { LEARNER_CSV_COLUMNS, toCsv } from "../reports/csv.ts";
 import { sendCsv } from "../routes/reports/routes.ts";
 import { acceptFormData, type UploadedFile } from "./formData.ts";
-import { type Html, html } from "./html.ts";
-import { csrfField, page, table } from "./layout.ts";
+import { html } from "./html.ts";
+import { csrfField, describedBy, fieldError, page, table } from "./layout.ts";
 
 /** Learners per page. */
 export const PAGE_SIZE = 50;
@@ -117,16 +117,6 @@ function learnersUrl(search: LearnerSearch, extra: Record<string, string> = {}):
   const text = params.toString();
   return text ? `/ui/learners?${text}` : "/ui/learners";
 }
-
-/** A field's message, right under it, tied to it for screen readers (`aria-describedby`). */
-export function fieldError(id: string, message: string | undefined): Html {
-  return message
-    ? html`<span class="bad field-error" id="${id}-error" role="alert">${message}</span>`
-    : html``;
-}
-
-const describedBy = (id: string, message: string | undefined) =>
-  message ? html` aria-invalid="true" aria-describedby="${id}-error"` : html``;
 
 export const learnersPage: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.deps.database;
