@@ -152,6 +152,10 @@ describe("the learners pages", () => {
     const nul = await get("/ui/learners?q=a%00b");
     expect(nul.statusCode).toBe(400);
     expect(nul.json()).toMatchObject({ error: "invalid_text", details: [{ field: "query.q" }] });
+    const nulCursor = Buffer.from(
+      JSON.stringify(["a\u0000", "00000000-0000-4000-8000-000000000000"]),
+    ).toString("base64url");
+    expect((await get(`/ui/learners?after=${nulCursor}`)).statusCode).toBe(400);
     const damaged = await get("/ui/learners?after=not-a-cursor");
     expect(damaged.statusCode).toBe(400);
     expect(damaged.body).toContain("This page link is damaged");

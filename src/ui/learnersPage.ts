@@ -27,6 +27,7 @@ import {
   streamLearners,
 } from "../data/learners.ts";
 import type { User } from "../db/schema.ts";
+import { unstorableTextProblem } from "../db/storableText.ts";
 import { ValidationFailed } from "../errors.ts";
 import { CohortId } from "../http/schemas.ts";
 import { LEARNER_CSV_COLUMNS, toCsv } from "../reports/csv.ts";
@@ -63,7 +64,9 @@ function decodeCursor(text: string): LearnerCursor | undefined {
       value.length === 2 &&
       typeof value[0] === "string" &&
       typeof value[1] === "string" &&
-      UUID.test(value[1])
+      UUID.test(value[1]) &&
+      // A link is input too: a NUL or lone surrogate inside the encoding never reaches the database.
+      unstorableTextProblem(value[0]) === undefined
     ) {
       return { name: value[0], id: value[1] };
     }
