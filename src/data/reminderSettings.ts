@@ -1,4 +1,7 @@
-/** A learner's reminder setting (`users.reminders_enabled`), as the unsubscribe page reads and turns it off. */
+/**
+ * A learner's reminder setting (`users.reminders_enabled`), as the unsubscribe page reads and turns
+ * it off, and as an operator sets it on the learner's admin page.
+ */
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { users } from "../db/schema.ts";
@@ -17,6 +20,16 @@ export async function turnOffReminders(db: Db, userId: string): Promise<boolean>
   const updated = await db
     .update(users)
     .set({ remindersEnabled: false })
+    .where(eq(users.id, userId))
+    .returning({ id: users.id });
+  return updated.length > 0;
+}
+
+/** Turns the learner's reminders on or off; false when there is no such learner. */
+export async function setRemindersEnabled(db: Db, userId: string, enabled: boolean): Promise<boolean> {
+  const updated = await db
+    .update(users)
+    .set({ remindersEnabled: enabled })
     .where(eq(users.id, userId))
     .returning({ id: users.id });
   return updated.length > 0;

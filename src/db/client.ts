@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { type SQL, sql } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -108,6 +109,12 @@ export function openPostgres(connectionString: string, options: OpenOptions = {}
 }
 
 /**
+ * The PostgreSQL extensions the migrations create, which PGlite must load when it starts (a
+ * server has them installed): pg_trgm, for the learners page's search (migration 0013).
+ */
+const PGLITE_EXTENSIONS = { pg_trgm };
+
+/**
  * PGlite keeps the whole database in one process: a second process opening the same directory
  * would corrupt it, so the directory is locked for as long as it is open.
  */
@@ -116,7 +123,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
   const lock = acquireDirLock(dataDir, "the embedded database");
   let client: PGlite;
   try {
-    client = await PGlite.create(dataDir);
+    client = await PGlite.create(dataDir, { extensions: PGLITE_EXTENSIONS });
   } catch (error) {
     lock.release();
     throw error;
@@ -140,7 +147,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
 
 /** An in-memory PGlite, for tests of the embedded path. */
 export async function openMemoryPglite(): Promise<Database> {
-  const client = await PGlite.create();
+  const client = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {
     db,

@@ -68,6 +68,10 @@ describe("migrate on PostgreSQL", () => {
       "statement_index_pkey",
       "xapi_documents_kind_check",
       "xapi_documents_scope_idx",
+      "users_search_idx",
+      "gin_trgm_ops",
+      "users_name_id_idx",
+      "users_cohort_id_name_id_idx",
     ]) {
       expect(names).toContain(name);
     }

@@ -7,8 +7,9 @@
  * - flat row: the queryable projection of one raw statement (`statements_flat`), written by the
  *   stream worker or the incremental sweep, always from the same pure `flattenStatement`.
  */
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   check,
@@ -33,6 +34,16 @@ const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "dat
 /** Avatar handles: the learner's public handle and xAPI account name. */
 export const AVATAR_PATTERN = "^[a-z0-9_-]{3,32}$";
 
+/**
+ * What the learners page searches: name, email and avatar, lower-cased, one per line (a line
+ * break cannot be typed into the search field, so a match never spans two of them). The
+ * `users_search_idx` trigram index is built on exactly this expression; a query must use it
+ * as it is for PostgreSQL to read the index.
+ */
+export function learnerSearchText(t: { name: AnyPgColumn; email: AnyPgColumn; avatar: AnyPgColumn }): SQL {
+  return sql`lower(${t.name} || chr(10) || ${t.email} || chr(10) || ${t.avatar})`;
+}
+
 export const users = pgTable(
   "users",
   {
@@ -51,7 +62,15 @@ export const users = pgTable(
     uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
     unique("users_avatar_key").on(t.avatar),
     check("users_avatar_format", sql`${t.avatar} ~ ${sql.raw(`'${AVATAR_PATTERN}'`)}`),
-    index("users_cohort_id_idx").on(t.cohortId),
+    /** A cohort's learners, and in name order (the learners page, the reports' keyset pages). */
+    index("users_cohort_id_name_id_idx").on(t.cohortId, t.name, t.id),
+    /** Every learner in name order: the learners page's keyset pages. */
+    index("users_name_id_idx").on(t.name, t.id),
+    /**
+     * Substring search over name, email and avatar (`learnerSearchText`): trigrams of the three,
+     * lower-cased, so `like '%ada%'` reads the index instead of every learner (extension pg_trgm).
+     */
+    index("users_search_idx").using("gin", sql`${learnerSearchText(t)} gin_trgm_ops`),
   ],
 );
 

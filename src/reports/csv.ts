@@ -10,6 +10,7 @@
  * No byte-order mark is written: the response says `charset=utf-8`.
  */
 import type { CompletionRow, IncompleteRow } from "../data/completionReports.ts";
+import type { User } from "../db/schema.ts";
 
 export type CsvValue = string | number | boolean | null | undefined;
 
@@ -72,4 +73,16 @@ export const INCOMPLETE_CSV_COLUMNS: readonly CsvColumn<IncompleteRow>[] = [
   { header: "avatar", value: (row) => row.avatar },
   { header: "timezone", value: (row) => row.timezone },
   { header: "remindersEnabled", value: (row) => row.remindersEnabled },
+];
+
+/** The learners page's export (`/ui/learners?format=csv`). */
+export const LEARNER_CSV_COLUMNS: readonly CsvColumn<User>[] = [
+  { header: "userId", value: (row) => row.id },
+  { header: "name", value: (row) => row.name },
+  { header: "email", value: (row) => row.email },
+  { header: "avatar", value: (row) => row.avatar },
+  { header: "cohortId", value: (row) => row.cohortId },
+  { header: "timezone", value: (row) => row.timezone },
+  { header: "remindersEnabled", value: (row) => row.remindersEnabled },
+  { header: "signedUpAt", value: (row) => row.createdAt.toISOString() },
 ];

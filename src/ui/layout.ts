@@ -10,6 +10,7 @@ export interface PageOptions {
 
 export const NAV = [
   ["/ui", "Dashboard"],
+  ["/ui/learners", "Learners"],
   ["/ui/lessons", "Lessons"],
   ["/ui/db-terminal", "DB terminal"],
   ["/ui/test-etl-streaming", "Streaming ETL"],
@@ -74,7 +75,7 @@ pre { background: #f0f2f6; padding: .6rem; border-radius: 6px; overflow-x: auto;
 .record dl { margin: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); gap: .15rem 1rem; }
 .record dl div { display: grid; grid-template-columns: 8.5rem 1fr; gap: .5rem; border-bottom: 1px dotted var(--line); padding: .15rem 0; font-size: .9rem; }
 .record dt { color: var(--muted); } .record dd { margin: 0; overflow-wrap: anywhere; }
-.field-error { color: var(--bad); font-size: .85rem; margin: .15rem 0 0; }
+.field-error { display: block; color: var(--bad); font-size: .85rem; margin: .15rem 0 0; }
 input[aria-invalid="true"], select[aria-invalid="true"] { border-color: var(--bad); }
 .form-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: 0 1rem; }
 .form-grid input, .form-grid select { width: 100%; }
@@ -97,6 +98,7 @@ label.check { display: flex; gap: .5rem; align-items: center; font-weight: 400; 
   table.stack td.actions { display: flex; gap: 1.5rem; padding-top: .3rem; }
   table.stack td.actions::before { content: none; }
 }
+fieldset { border: 1px solid var(--line); border-radius: 6px; } fieldset label { font-weight: normal; }
 `);
 
 export function page(title: string, body: Html, options: PageOptions = {}): string {
@@ -178,4 +180,16 @@ export function records(columns: string[], rows: unknown[][], headers: string[] 
 
 export function csrfField(csrf: string): Html {
   return html`<input type="hidden" name="_csrf" value="${csrf}">`;
+}
+
+/** A form field's problem, shown right under it and tied to it for screen readers (`describedBy`). */
+export function fieldError(id: string, message: string | undefined): Html {
+  return message
+    ? html`<span class="bad field-error" id="${id}-error" role="alert">${message}</span>`
+    : html``;
+}
+
+/** The attributes that mark field `id` invalid and point at its `fieldError`, when there is a message. */
+export function describedBy(id: string, message: string | undefined): Html {
+  return message ? html` aria-invalid="true" aria-describedby="${id}-error"` : html``;
 }

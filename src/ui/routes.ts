@@ -6,6 +6,8 @@ import { dbTerminalPage } from "./dbTerminalPage.ts";
 import { etlPages } from "./etlPages.ts";
 import { faviconRoutes } from "./favicon.ts";
 import { keysPage } from "./keysPage.ts";
+import { learnerPage } from "./learnerPage.ts";
+import { learnersPage } from "./learnersPage.ts";
 import { lessonsPage } from "./lessonsPage.ts";
 import { loginRoutes, requireCsrf } from "./login.ts";
 import { progressPage } from "./progressPage.ts";
@@ -18,6 +20,8 @@ export const uiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(loginRoutes);
   await app.register(dashboardPage);
   await app.register(etlPages);
+  await app.register(learnersPage);
+  await app.register(learnerPage);
   await app.register(reminderPage);
   await app.register(keysPage);
   await app.register(lessonsPage);

@@ -46,7 +46,7 @@ export function wantsCsv(format: "json" | "csv" | undefined, accept: string | un
  * database error later can no longer become a 5xx: Fastify logs it and cuts the connection, and
  * the client sees a failed download (no final chunk) rather than a short file that looks whole.
  */
-function sendCsv(reply: FastifyReply, filename: string, chunks: AsyncIterable<string>) {
+export function sendCsv(reply: FastifyReply, filename: string, chunks: AsyncIterable<string>) {
   return reply
     .header("content-type", "text/csv; charset=utf-8")
     .header("content-disposition", `attachment; filename="${filename}"`)
