@@ -15,6 +15,7 @@ export const NAV = [
   ["/ui/test-etl-incremental", "Incremental ETL"],
   ["/ui/test-reminders", "Reminders"],
   ["/ui/admin/keys", "xAPI keys"],
+  ["/ui/xapi-log", "xAPI log"],
   ["/ui/progress", "Progress"],
 ] as const;
 
@@ -53,6 +54,26 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-si
 pre { background: #f0f2f6; padding: .6rem; border-radius: 6px; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
 .steps li { margin: .3rem 0; }
 svg text { font: 11px system-ui, sans-serif; fill: var(--ink); }
+.card a.value { color: inherit; text-decoration: none; display: block; }
+.card a.value.bad { color: var(--bad); }
+.filters { display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: .25rem 1rem; align-items: start; }
+.filters input, .filters select { width: 100%; }
+.filter-actions { align-self: end; padding: .4rem 0; }
+.field-error { display: block; color: var(--bad); font-size: .85rem; margin-top: .2rem; }
+[aria-invalid="true"] { border-color: var(--bad); }
+ol.entries { list-style: none; padding: 0; margin: 0; }
+.entry { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: .75rem; margin-bottom: .75rem; overflow-wrap: anywhere; }
+.entry-head { display: flex; flex-wrap: wrap; gap: .25rem .6rem; align-items: baseline; }
+.entry-head time { color: var(--muted); font-size: .85rem; margin-left: auto; }
+.status { font-weight: 700; padding: 0 .4rem; border-radius: 4px; color: #fff; background: var(--bad); }
+.status.s4 { background: #b54708; }
+.entry-request { margin: .35rem 0; }
+.entry-message { margin: .35rem 0; }
+.entry-facts { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .75rem; margin: .35rem 0; font-size: .9rem; }
+.entry-facts dt { color: var(--muted); }
+.entry-facts dd { margin: 0; min-width: 0; }
+details summary { cursor: pointer; color: var(--accent); }
+.pager { display: flex; gap: 1rem; align-items: center; justify-content: center; margin: 1rem 0; }
 @media (max-width: 40rem) { main { padding: .6rem; } .card .value { font-size: 1.25rem; } }
 `);
 

@@ -8,6 +8,7 @@ import { keysPage } from "./keysPage.ts";
 import { loginRoutes, requireCsrf } from "./login.ts";
 import { progressPage } from "./progressPage.ts";
 import { reminderPage } from "./reminderPage.ts";
+import { xapiLogPage } from "./xapiLogPage.ts";
 
 export const uiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(formbody, { bodyLimit: 64 * 1024 });
@@ -19,4 +20,5 @@ export const uiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(keysPage);
   await app.register(dbTerminalPage);
   await app.register(progressPage);
+  await app.register(xapiLogPage);
 };
