@@ -58,9 +58,13 @@ function readFilters(values: Partial<Record<Field, string>>): {
       problems[field] = "a date (2026-03-02) or date-time (2026-03-02T18:00), UTC";
     }
   }
-  if (Object.keys(problems).length) return { filters: {}, problems };
+  // The calendar check of the dates, on the fields whose form is right.
+  const wellFormed = Object.fromEntries(
+    Object.entries(values).filter(([field]) => !problems[field as Field]),
+  );
   try {
-    return { filters: xapiFailureFilters(values), problems };
+    const filters = xapiFailureFilters(wellFormed);
+    return { filters: Object.keys(problems).length ? {} : filters, problems };
   } catch (error) {
     if (!(error instanceof ValidationFailed)) throw error;
     for (const detail of error.details ?? []) problems[detail.field as Field] = detail.message;
@@ -197,7 +201,7 @@ ${config.xapiLogMaxRows.toLocaleString("en-US")} entries. Times are UTC. Secrets
 ${
   invalid
     ? html`<p class="notice bad">Fix the filters marked above; nothing was searched.</p>`
-    : html`<p class="result-count"><strong>${result.total.toLocaleString("en-US")}</strong> refused request${result.total === 1 ? "" : "s"}${Object.keys(values).length ? " match" : " in the log"}.</p>
+    : html`<p class="result-count"><strong>${result.total.toLocaleString("en-US")}</strong> ${result.total === 1 ? "refused request" : "refused requests"}${Object.keys(values).length ? (result.total === 1 ? " matches" : " match") : " in the log"}.</p>
 ${
   result.items.length
     ? html`<ol class="entries">${result.items.map(entry)}</ol>`

@@ -26,7 +26,7 @@ function refused(overrides: Partial<RefusedRequest> = {}): RefusedRequest {
     client: undefined,
     xapiVersion: "1.0.3",
     contentType: "application/json",
-    contentLength: "17",
+    contentLength: "18",
     bodyPrefix: Buffer.from('{"actor":"nobody"}'),
     bodyComplete: true,
     clientAddress: "192.0.2.7",

@@ -137,7 +137,7 @@ export function describeFailure(request: RefusedRequest): NewXapiFailure {
   let bodyBytes = declaredLength;
   if (request.bodyPrefix) {
     body = clean(bodyText(request.bodyPrefix), BODY_PREFIX_BYTES, secrets);
-    if (request.bodyComplete) bodyBytes = request.bodyPrefix.length;
+    if (request.bodyComplete) bodyBytes ??= request.bodyPrefix.length;
   }
 
   return {
