@@ -73,6 +73,8 @@ export interface AppDeps {
   email?: EmailClient;
   /** The test report `/api/debug/test-report` reads; default reports/test-report.json. */
   testReportFile?: string;
+  /** The conformance run the progress view reads; default reports/conformance.json. */
+  conformanceFile?: string;
   /** Runs a task now (`POST /api/tasks/:name/run`); absent where the process runs no tasks. */
   runTask?: (name: TaskName, request: TaskRequest) => Promise<TaskReport>;
 }

@@ -73,6 +73,10 @@ ol.entries { list-style: none; padding: 0; margin: 0; }
 .entry-facts dt { color: var(--muted); }
 .entry-facts dd { margin: 0; min-width: 0; }
 details summary { cursor: pointer; color: var(--accent); }
+ul.checks { list-style: none; padding: 0; margin: .35rem 0; font-size: .9rem; }
+ul.checks .mark { display: inline-block; width: 1.1rem; font-weight: 700; }
+.check.pass .mark { color: var(--ok); } .check.fail .mark, .check.fail { color: var(--bad); } .check.unknown .mark { color: var(--muted); }
+.state { font-weight: 600; font-size: .9rem; }
 .pager { display: flex; gap: 1rem; align-items: center; justify-content: center; margin: 1rem 0; }
 @media (max-width: 40rem) { main { padding: .6rem; } .card .value { font-size: 1.25rem; } }
 `);
