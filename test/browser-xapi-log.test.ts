@@ -98,7 +98,8 @@ describe("the log of refused xAPI requests in Chromium", () => {
     // Newest first: the invalid statement, its message naming the field.
     const newest = await entries.first().textContent();
     expect(newest).toContain("invalid_statement");
-    expect(newest).toContain("statement[0].actor.mbox");
+    expect(newest).toContain("statement.actor.mbox must be a mailto: IRI");
+    expect(newest).toContain(`${KEY} (bootstrap`);
     expect(newest).toContain("verified");
     await entries.first().locator("summary").click();
     await expect(entries.first().locator("pre").textContent()).resolves.toContain('"mbox":"ada@example.com"');

@@ -118,7 +118,7 @@ ${
     ? html`<p class="muted">Body not read (refused before it was${row.bodyBytes ? html`; ${row.bodyBytes.toLocaleString("en-US")} bytes sent` : ""}).</p>`
     : row.body === ""
       ? html`<p class="muted">Empty body.</p>`
-      : html`<details><summary>Body (first ${Math.min(row.bodyBytes ?? 1024, 1024)} bytes${bytes})</summary><pre>${row.body}</pre></details>`
+      : html`<details><summary>Body (${row.bodyBytes !== null && row.bodyBytes <= 1024 ? `${row.bodyBytes} bytes` : `first 1,024 bytes${bytes}`})</summary><pre>${row.body}</pre></details>`
 }
 </li>`;
 }

@@ -100,6 +100,14 @@ describe("describeFailure", () => {
     const body = Buffer.from(`${"x".repeat(1014)}${SECRET}`);
     const row = describeFailure(refused({ bodyPrefix: body, bodyComplete: true }));
     expect(row.body).toBe(`${"x".repeat(1014)}[secret]`);
+    // Text that is whole keeps what merely begins like the secret (a key that prefixes it).
+    const key = SECRET.slice(0, 10);
+    expect(
+      describeFailure(refused({ authorization: basic(key, SECRET), bodyPrefix: Buffer.from(key) })),
+    ).toMatchObject({
+      credentialKey: key,
+      body: key,
+    });
     expect(describeFailure(refused({ url: "/xapi/cmi5/fetch/abcdef0123456789" })).path).toBe(
       "/xapi/cmi5/fetch/…",
     );

@@ -13,7 +13,8 @@
  * - **No secret is kept.** No header is stored; the credential is the key presented, never its
  *   secret, and the secret (or a Bearer token) found anywhere in the stored text is masked.
  * - **The table is bounded**: after writing, the log prunes rows older than `maxAgeMs` and all
- *   but the newest `maxRows`, at most once a minute or after a tenth of `maxRows` new rows.
+ *   but the newest `maxRows`, when a minute has passed since it last did or a tenth of `maxRows`
+ *   rows were added since.
  */
 import type { Logger } from "pino";
 import { parseAuthorization } from "../auth/basic.ts";
@@ -65,13 +66,18 @@ function truncate(text: string, max: number): string {
   return `${text.slice(0, end)}…`;
 }
 
-/** Text as it may be stored: storable, secrets masked, at most `max` characters. */
-function clean(text: string | undefined, max: number, secrets: string[]): string | null {
+/**
+ * Text as it may be stored: storable, secrets masked, at most `max` characters. `cut`: the text
+ * is the beginning of a longer one, so a secret may have been cut at its end.
+ */
+function clean(text: string | undefined, max: number, secrets: string[], cut = false): string | null {
   if (text === undefined) return null;
   let out = storableText(truncate(text, max + 64));
+  const truncated = cut || text.length > max + 64;
   for (const secret of secrets) {
     if (out.includes(secret)) out = out.split(secret).join(SECRET_MASK);
     // A secret cut by the truncation: its beginning is masked too.
+    if (!truncated) continue;
     for (let length = Math.min(secret.length - 1, out.length); length >= 4; length--) {
       if (out.endsWith(secret.slice(0, length))) {
         out = `${out.slice(0, out.length - length)}${SECRET_MASK}`;
@@ -136,7 +142,8 @@ export function describeFailure(request: RefusedRequest): NewXapiFailure {
   let body: string | null = null;
   let bodyBytes = declaredLength;
   if (request.bodyPrefix) {
-    body = clean(bodyText(request.bodyPrefix), BODY_PREFIX_BYTES, secrets);
+    const cut = !request.bodyComplete || request.bodyPrefix.length > BODY_PREFIX_BYTES;
+    body = clean(bodyText(request.bodyPrefix), BODY_PREFIX_BYTES, secrets, cut);
     if (request.bodyComplete) bodyBytes ??= request.bodyPrefix.length;
   }
 
