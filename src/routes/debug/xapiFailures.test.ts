@@ -198,6 +198,36 @@ describe("recording refused xAPI requests", () => {
     );
   });
 
+  it("keeps the content of an alternate-syntax request, never its form's Authorization", async () => {
+    const { app, database } = harness;
+    const content = await createCredential(database.db);
+    const invalid = JSON.stringify({ ...statement(), verb: { id: "not an IRI" } });
+    const response = await app.inject({
+      method: "POST",
+      url: "/xapi/statements?method=POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: new URLSearchParams({
+        Authorization: content.headers.authorization!,
+        "X-Experience-API-Version": "1.0.3",
+        "Content-Type": "application/json",
+        content: invalid,
+      }).toString(),
+    });
+    expect(response.statusCode).toBe(400);
+    const [item] = (await failures(app)).json().items;
+    expect(item).toMatchObject({
+      status: 400,
+      errorCode: "invalid_statement",
+      credentialKey: content.key,
+      credentialStatus: "verified",
+      body: invalid,
+    });
+    const stored = JSON.stringify(await queryRows(database.db, sql`select * from xapi_failed_requests`));
+    expect(stored).not.toContain(content.secret);
+    expect(stored).not.toContain(encodeURIComponent(content.headers.authorization!.slice(6)));
+    expect(stored).not.toContain(content.headers.authorization!.slice(6));
+  });
+
   it("filters by status, status class, credential, route, error code and time; newest first, paged", async () => {
     const { app, database } = harness;
     const content = await createCredential(database.db);
