@@ -292,6 +292,21 @@ describe("recording refused xAPI requests", () => {
     expect(page.body).toContain("not accepted");
     expect(page.body).toContain('<option value="401" selected>');
     expect(page.body).not.toContain("<script");
+    // Pages of 25, newest first, the filters kept in the links.
+    for (let i = 0; i < 3; i++) await refusals(app, content);
+    const first = await app.inject({ method: "GET", url: "/ui/xapi-log?status=4xx", headers: adminHeaders });
+    expect(first.body).toContain("<strong>32</strong> refused requests match");
+    expect(first.body.match(/<li class="entry">/g)).toHaveLength(25);
+    expect(first.body).toContain("page 1 of 2");
+    expect(first.body).toContain('<a href="/ui/xapi-log?status=4xx&amp;page=2" rel="next">');
+    const second = await app.inject({
+      method: "GET",
+      url: "/ui/xapi-log?status=4xx&page=2",
+      headers: adminHeaders,
+    });
+    expect(second.body.match(/<li class="entry">/g)).toHaveLength(7);
+    expect(second.body).toContain('<a href="/ui/xapi-log?status=4xx" rel="prev">');
+
     const bad = await app.inject({
       method: "GET",
       url: "/ui/xapi-log?status=abc&from=2026-02-30",
