@@ -21,6 +21,7 @@ const TABLES = [
   "users",
   "xapi_attachments",
   "xapi_documents",
+  "xapi_failed_requests",
 ];
 
 async function tables(database: Database): Promise<string[]> {
@@ -68,6 +69,8 @@ describe("migrate on PostgreSQL", () => {
       "statement_index_pkey",
       "xapi_documents_kind_check",
       "xapi_documents_scope_idx",
+      "xapi_failed_requests_credential_status_check",
+      "xapi_failed_requests_at_idx",
     ]) {
       expect(names).toContain(name);
     }
