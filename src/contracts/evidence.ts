@@ -15,8 +15,6 @@
  * fails but there is no test evidence yet. The contracts in `orchestrator_contracts/` stay the
  * source of what each module owns; the words are here.
  */
-import { sql } from "drizzle-orm";
-import { type Db, queryRows } from "../db/client.ts";
 import type { ConformanceReport } from "./conformance.ts";
 import type { ModuleProgress } from "./contracts.ts";
 import type { FileResult } from "./testReport.ts";
@@ -130,21 +128,12 @@ export interface Evidence {
 }
 
 export interface EvidenceSources {
-  /** Tables that exist in the database (`existingTables`). */
+  /** Tables that exist in the database (`data/existingTables.ts`). */
   tables: ReadonlySet<string>;
   /** The latest test run, by file; undefined when there is none. */
   tests: { when: string; byFile: Map<string, FileResult> } | undefined;
   /** The latest conformance run, if recorded, or why the recorded one cannot be read. */
   conformance: { report?: ConformanceReport; problem?: string };
-}
-
-/** The tables of the current schema. */
-export async function existingTables(db: Db): Promise<Set<string>> {
-  const rows = await queryRows<{ name: string }>(
-    db,
-    sql`select table_name as name from information_schema.tables where table_schema = current_schema()`,
-  );
-  return new Set(rows.map((row) => row.name));
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -6,8 +6,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { csrfToken } from "../auth/session.ts";
 import type { EvidenceState } from "../contracts/evidence.ts";
+import { progressOf } from "../contracts/progress.ts";
 import { readTestReport } from "../contracts/testReport.ts";
-import { progressOf } from "../routes/debug/progress.ts";
 import { html } from "./html.ts";
 import { page, table } from "./layout.ts";
 

@@ -5,11 +5,9 @@
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { readConformanceReport } from "../../contracts/conformance.ts";
-import { checkProgress, readContracts } from "../../contracts/contracts.ts";
-import { existingTables, judgeModule, PLAIN_WORDS } from "../../contracts/evidence.ts";
-import { readTestReport, readTestResultsByFile } from "../../contracts/testReport.ts";
-import type { Db } from "../../db/client.ts";
+import { readContracts } from "../../contracts/contracts.ts";
+import { progressOf } from "../../contracts/progress.ts";
+import { readTestReport } from "../../contracts/testReport.ts";
 import { NotFound } from "../../errors.ts";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
 
@@ -61,49 +59,6 @@ export const ModuleProgress = Type.Object({
     }),
   ),
 });
-
-export interface EvidenceFiles {
-  /** The test report; default reports/test-report.json. */
-  testReportFile?: string | undefined;
-  /** The conformance run; default reports/conformance.json. */
-  conformanceFile?: string | undefined;
-}
-
-/** The progress of every module: its contract against this app, and the evidence that it works. */
-export async function progressOf(
-  routeTable: { method: string; url: string }[],
-  db: Db,
-  files: EvidenceFiles = {},
-) {
-  const { contracts, problems } = readContracts();
-  const registered = new Set(routeTable.map((route) => `${route.method} ${route.url}`));
-  const checked = checkProgress(contracts, registered);
-  const tests = readTestResultsByFile(files.testReportFile);
-  const conformance = readConformanceReport(files.conformanceFile);
-  const sources = { tables: await existingTables(db), tests, conformance };
-  const modules = checked.map((module) => ({
-    ...module,
-    name: PLAIN_WORDS[module.module]?.name ?? module.title ?? module.module,
-    description: PLAIN_WORDS[module.module]?.description ?? module.notes ?? "",
-    ...judgeModule(module, sources),
-  }));
-  return {
-    modules,
-    invalid: problems,
-    summary: {
-      planned: modules.filter((m) => m.status === "planned").length,
-      inProgress: modules.filter((m) => m.status === "in_progress").length,
-      done: modules.filter((m) => m.status === "done").length,
-      flagged: modules.filter((m) => m.flagged).length,
-      working: modules.filter((m) => m.state === "working").length,
-      needsAttention: modules.filter((m) => m.state === "needs_attention").length,
-      notVerified: modules.filter((m) => m.state === "not_verified").length,
-    },
-    testRun: tests ? { when: tests.when, success: tests.success } : null,
-    conformance: conformance.report ?? null,
-    conformanceProblem: conformance.problem ?? null,
-  };
-}
 
 export const progressRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ["debug"];
