@@ -32,6 +32,7 @@ import { cmi5Routes } from "./routes/cmi5/routes.ts";
 import { progressRoutes } from "./routes/debug/progress.ts";
 import { debugQueryRoutes } from "./routes/debug/query.ts";
 import { debugRoutes } from "./routes/debug/routes.ts";
+import { xapiFailureRoutes } from "./routes/debug/xapiFailures.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { lessonRoutes } from "./routes/lessons/routes.ts";
 import { reportRoutes } from "./routes/reports/routes.ts";
@@ -43,9 +44,11 @@ import { agentsAndActivitiesRoutes } from "./routes/xapi/agentsAndActivities.ts"
 import { rewriteAlternateMethod } from "./routes/xapi/alternateRequest.ts";
 import { documentRoutes } from "./routes/xapi/documents.ts";
 import { installXapiProtocol } from "./routes/xapi/protocol.ts";
+import { installFailureRecording } from "./routes/xapi/recordFailures.ts";
 import { xapiRoutes } from "./routes/xapi/routes.ts";
 import { uiRoutes } from "./ui/routes.ts";
 import { CredentialVerifier } from "./xapi/credentials.ts";
+import { XapiFailureLog } from "./xapi/failureLog.ts";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -70,6 +73,8 @@ export interface AppDeps {
   email?: EmailClient;
   /** The test report `/api/debug/test-report` reads; default reports/test-report.json. */
   testReportFile?: string;
+  /** The conformance run the progress view reads; default reports/conformance.json. */
+  conformanceFile?: string;
   /** Runs a task now (`POST /api/tasks/:name/run`); absent where the process runs no tasks. */
   runTask?: (name: TaskName, request: TaskRequest) => Promise<TaskReport>;
 }
@@ -84,6 +89,8 @@ declare module "fastify" {
     sessions: SessionStore;
     /** Checks xAPI credentials; `forget()` after revoking one. */
     credentialVerifier: CredentialVerifier;
+    /** The log of refused xAPI requests (`/ui/xapi-log`); `flush()` writes what is queued. */
+    xapiFailureLog: XapiFailureLog;
     /** Failed admin passwords, from the login form, HTTP Basic and Bearer alike. */
     adminLimiter: FailureLimiter;
     email: EmailClient;
@@ -225,6 +232,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
     transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ""),
   });
   await installXapiProtocol(app, config.corsOrigins, config.bodyLimitBytes);
+  const xapiFailureLog = new XapiFailureLog(deps.database.db, {
+    maxAgeMs: config.xapiLogMaxAgeMs,
+    maxRows: config.xapiLogMaxRows,
+    log: app.log,
+  });
+  app.decorate("xapiFailureLog", xapiFailureLog);
+  installFailureRecording(app, xapiFailureLog);
+  app.addHook("onClose", () => xapiFailureLog.close());
 
   if (deps.redis) registerStreamGauges(deps.redis);
   app.get(
@@ -249,6 +264,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(reportRoutes);
   await app.register(debugRoutes);
   await app.register(debugQueryRoutes);
+  await app.register(xapiFailureRoutes);
   await app.register(progressRoutes);
   await app.register(uiRoutes);
   return app;

@@ -85,8 +85,13 @@ describe("loadConfig", () => {
       PUBLIC_PEM: "course-content",
       SECRET_PEM: "a-long-enough-secret",
       REMINDER_SEND_LEASE: "15m",
+      XAPI_LOG_MAX_AGE: "2d",
+      XAPI_LOG_MAX_ROWS: "500",
     });
     expect(config.port).toBe(9000);
+    expect(config.xapiLogMaxAgeMs).toBe(2 * 86_400_000);
+    expect(config.xapiLogMaxRows).toBe(500);
+    expect(loadConfig({})).toMatchObject({ xapiLogMaxAgeMs: 7 * 86_400_000, xapiLogMaxRows: 10_000 });
     expect(config.reminderSendLeaseMs).toBe(900_000);
     expect(config.publicBaseUrl).toBe("https://course.example.com");
     expect(config.publicBaseUrlSource).toBe("env");
@@ -122,6 +127,9 @@ describe("loadConfig", () => {
     [{ APP_SECRET: "short" }, "APP_SECRET", "at least 32"],
     [{ REMINDER_SEND_LEASE: "a while" }, "REMINDER_SEND_LEASE", "duration"],
     [{ REMINDER_SEND_LEASE: "1s" }, "REMINDER_SEND_LEASE", "between 5s and 3600s"],
+    [{ XAPI_LOG_MAX_AGE: "a week" }, "XAPI_LOG_MAX_AGE", "duration"],
+    [{ XAPI_LOG_MAX_AGE: "400d" }, "XAPI_LOG_MAX_AGE", "between 60s and"],
+    [{ XAPI_LOG_MAX_ROWS: "10" }, "XAPI_LOG_MAX_ROWS", "100 to 1000000"],
   ])("rejects %o naming %s", (env, variable, fragment) => {
     const error = errorOf(env);
     expect(error.variable).toBe(variable);
@@ -141,6 +149,7 @@ describe("parseDuration", () => {
     ["90s", 90_000],
     ["2m", 120_000],
     ["1h", 3_600_000],
+    ["7d", 604_800_000],
     ["30", 30_000],
     ["1.5m", 90_000],
     ["two", undefined],

@@ -74,6 +74,10 @@ export interface Config {
    * SMTP client's timeouts allow a send to take. Default 10 min.
    */
   reminderSendLeaseMs: number;
+  /** Refused xAPI requests older than this are pruned from the log (`/ui/xapi-log`), ms. Default 7 days. */
+  xapiLogMaxAgeMs: number;
+  /** The most refused xAPI requests the log keeps (the newest). Default 10,000. */
+  xapiLogMaxRows: number;
 }
 
 export class ConfigError extends Error {
@@ -118,11 +122,17 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   return raw;
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
-/** Parses "90s", "2m", "1500ms" or a bare number of seconds into milliseconds. */
+/** Parses "90s", "2m", "1500ms", "7d" or a bare number of seconds into milliseconds. */
 export function parseDuration(raw: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(raw.trim());
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw.trim());
   if (!match) return undefined;
   return Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? "s"]!);
 }
@@ -323,6 +333,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     trustProxy: trustProxy(env, "TRUST_PROXY"),
     workerClaimIdleMs: duration(env, "WORKER_CLAIM_IDLE", 30_000, 1_000, 3_600_000),
     reminderSendLeaseMs: duration(env, "REMINDER_SEND_LEASE", 600_000, 5_000, 3_600_000),
+    xapiLogMaxAgeMs: duration(env, "XAPI_LOG_MAX_AGE", 7 * 86_400_000, 60_000, 366 * 86_400_000),
+    xapiLogMaxRows: integer(env, "XAPI_LOG_MAX_ROWS", 10_000, 100, 1_000_000),
     metricsPort:
       read(env, "METRICS_PORT") === undefined ? undefined : integer(env, "METRICS_PORT", 0, 1, 65535),
   });

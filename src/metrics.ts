@@ -61,6 +61,18 @@ export const metrics = {
     help: "scrypt checks of xAPI secrets run (each one a secret not yet verified, admitted by the failure limit)",
     registers: [registry],
   }),
+  xapiFailedRequests: new Counter({
+    name: "cohort_lrs_xapi_failed_requests_total",
+    help: "xAPI requests refused (4xx or 5xx under /xapi), by status and error code",
+    labelNames: ["status", "code"] as const,
+    registers: [registry],
+  }),
+  xapiLogLost: new Counter({
+    name: "cohort_lrs_xapi_log_lost_total",
+    help: "Refused xAPI requests not written to the log, by reason (buffer_full: a flood beyond the buffer; write_failed: a database error)",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  }),
   adminAuthFailures: new Counter({
     name: "cohort_lrs_admin_auth_failures_total",
     help: "wrong admin passwords (login form, HTTP Basic or Bearer)",

@@ -3,19 +3,23 @@
  * are registered in the app createApp() builds, its files exist), readContracts reports a bad file
  * instead of crashing, updateContractStatus round-trips, and the progress API says all of it.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../src/app.ts";
+import { readConformanceReport } from "../src/contracts/conformance.ts";
 import {
   CONTRACTS_DIR,
   ContractError,
   checkProgress,
+  ROOT,
   readContracts,
   updateContractStatus,
 } from "../src/contracts/contracts.ts";
+import { type EvidenceSources, judgeModule, PLAIN_WORDS } from "../src/contracts/evidence.ts";
 import { readTestReport } from "../src/contracts/testReport.ts";
+import { escapeHtml } from "../src/ui/html.ts";
 import { adminHeaders, buildApp } from "./helpers/app.ts";
 import { runCli } from "./helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/db.ts";
@@ -234,12 +238,212 @@ describe("the progress API", () => {
     expect(readTestReport(reportFile)?.success).toBe(false);
   });
 
-  it("renders the same on the progress page, linked from every admin page", async () => {
+  it("renders every module on the progress page in plain words, linked from every admin page", async () => {
     const page = await app.inject({ method: "GET", url: "/ui/progress", headers: adminHeaders });
     expect(page.statusCode).toBe(200);
-    for (const module of MODULES) expect(page.body).toContain(`<td class="">${module}</td>`);
+    for (const module of MODULES) {
+      expect(page.body).toContain(`id="module-${module}"`);
+      expect(page.body).toContain(`<strong>${escapeHtml(PLAIN_WORDS[module]!.name)}</strong>`);
+    }
+    expect(page.body).toContain("Statement storage (xAPI LRS)");
+    expect(page.body).toContain("<strong>Sign-up</strong>");
+    expect(page.body).not.toMatch(/agent|foundation/i);
     const dashboard = await app.inject({ method: "GET", url: "/ui", headers: adminHeaders });
     expect(dashboard.body).toContain('href="/ui/progress"');
+  });
+});
+
+/** A vitest JSON report whose files (relative to the package root) passed or failed. */
+function writeReport(file: string, results: Record<string, "passed" | "failed">): void {
+  const start = Date.parse("2026-12-01T10:00:00Z");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      numTotalTests: Object.keys(results).length,
+      numPassedTests: Object.values(results).filter((r) => r === "passed").length,
+      numFailedTests: Object.values(results).filter((r) => r === "failed").length,
+      numPendingTests: 0,
+      startTime: start,
+      success: Object.values(results).every((r) => r === "passed"),
+      testResults: Object.entries(results).map(([name, status]) => ({
+        name: path.join(ROOT, name),
+        status,
+        endTime: start + 1_000,
+        assertionResults: [{ fullName: `${name} works`, status }],
+      })),
+    }),
+  );
+}
+
+describe("the progress in plain words, from evidence", () => {
+  const sources = (overrides: Partial<EvidenceSources> = {}): EvidenceSources => ({
+    tables: new Set(["users", "lessons"]),
+    tests: { when: "2026-12-01T10:00:01.000Z", byFile: new Map() },
+    conformance: {},
+    ...overrides,
+  });
+  const signup = {
+    module: "a.03",
+    endpoints: [{ endpoint: "POST /api/signup", registered: true }],
+    files: [
+      { file: "src/routes/signup/routes.ts", exists: true },
+      { file: "src/routes/signup/signup.test.ts", exists: true },
+    ],
+  };
+  const passed = new Map([["src/routes/signup/signup.test.ts", { status: "passed", passed: 3, failed: 0 }]]);
+
+  it("is working when routes, files and tables are there and its tests passed", () => {
+    const evidence = judgeModule(signup, sources({ tests: { when: "x", byFile: passed } }));
+    expect(evidence.state).toBe("working");
+    expect(evidence.checks.map((c) => [c.kind, c.status])).toEqual([
+      ["routes", "pass"],
+      ["files", "pass"],
+      ["tables", "pass"],
+      ["tests", "pass"],
+    ]);
+    expect(evidence.testFiles).toEqual([{ file: "src/routes/signup/signup.test.ts", result: "passed" }]);
+  });
+
+  it("is not verified without test evidence, and needs attention when any check fails", () => {
+    expect(judgeModule(signup, sources({ tests: undefined })).state).toBe("not_verified");
+    expect(judgeModule(signup, sources()).checks.at(-1)).toMatchObject({ kind: "tests", status: "unknown" });
+    const failing = new Map([
+      ["src/routes/signup/signup.test.ts", { status: "failed", passed: 2, failed: 1 }],
+    ]);
+    expect(judgeModule(signup, sources({ tests: { when: "x", byFile: failing } })).state).toBe(
+      "needs_attention",
+    );
+    const noTable = judgeModule(
+      signup,
+      sources({ tables: new Set(["users"]), tests: { when: "x", byFile: passed } }),
+    );
+    expect(noTable.state).toBe("needs_attention");
+    expect(noTable.checks.find((c) => c.kind === "tables")).toEqual({
+      kind: "tables",
+      status: "fail",
+      summary: "1 table missing from the database: lessons",
+    });
+    const noRoute = judgeModule(
+      { ...signup, endpoints: [{ endpoint: "POST /api/signup", registered: false }] },
+      sources({ tests: { when: "x", byFile: passed } }),
+    );
+    expect(noRoute.checks[0]).toMatchObject({
+      kind: "routes",
+      status: "fail",
+      summary: expect.stringContaining("POST /api/signup"),
+    });
+  });
+
+  it("judges the LRS by its recorded conformance run as well", () => {
+    const lrs = { module: "a.04", endpoints: [], files: [] };
+    const tables = new Set(PLAIN_WORDS["a.04"]!.tables);
+    expect(judgeModule(lrs, sources({ tables })).state).toBe("not_verified");
+    const run = (failed: number) => ({
+      report: {
+        when: "2026-12-02T00:00:00.000Z",
+        runs: [{ xapiVersion: "1.0.3", database: "postgres", passed: 1365, failed }],
+      },
+    });
+    expect(judgeModule(lrs, sources({ tables, conformance: run(0) })).state).toBe("working");
+    const failing = judgeModule(lrs, sources({ tables, conformance: run(3) }));
+    expect(failing.state).toBe("needs_attention");
+    expect(failing.checks.at(-1)!.summary).toBe("2026-12-02: 1.0.3 on postgres: 1365 passed, 3 failed");
+  });
+
+  it("reads reports/conformance.json in its documented form, and says what is wrong with a bad one", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "cohort-lrs-conformance-"));
+    const file = path.join(dir, "conformance.json");
+    expect(readConformanceReport(file)).toEqual({});
+    writeFileSync(
+      file,
+      JSON.stringify({
+        when: "2026-12-02T03:00:00Z",
+        suite: "adlnet/lrs-conformance-test-suite",
+        runs: [{ xapiVersion: "2.0.0", database: "pglite", passed: 1442, failed: 0 }],
+      }),
+    );
+    expect(readConformanceReport(file).report).toEqual({
+      when: "2026-12-02T03:00:00.000Z",
+      suite: "adlnet/lrs-conformance-test-suite",
+      runs: [{ xapiVersion: "2.0.0", database: "pglite", passed: 1442, failed: 0 }],
+    });
+    for (const [content, problem] of [
+      ["{", /^not valid JSON/],
+      [JSON.stringify({ runs: [] }), /^when /],
+      [JSON.stringify({ when: "2026-12-02", runs: [] }), /^runs must list/],
+      [
+        JSON.stringify({
+          when: "2026-12-02",
+          runs: [{ xapiVersion: "1.0.3", database: "postgres", passed: -1, failed: 0 }],
+        }),
+        /passed/,
+      ],
+    ] as const) {
+      writeFileSync(file, content);
+      expect(readConformanceReport(file).problem, content).toMatch(problem);
+    }
+  });
+
+  it("serves each module's name, state and checks from the running app, keeping the contract's fields", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "cohort-lrs-evidence-"));
+    app.deps.conformanceFile = path.join(dir, "conformance.json");
+    writeReport(reportFile, {
+      "src/routes/signup/signup.test.ts": "passed",
+      "src/routes/xapi/xapi.test.ts": "failed",
+    });
+    try {
+      const body = (
+        await app.inject({ method: "GET", url: "/api/debug/progress", headers: adminHeaders })
+      ).json();
+      const byId = Object.fromEntries(body.modules.map((m: { module: string }) => [m.module, m]));
+      expect(byId["a.03"]).toMatchObject({
+        module: "a.03",
+        agent: expect.any(String),
+        status: "done",
+        endpoints: expect.any(Array),
+        files: expect.any(Array),
+        flagged: false,
+        problems: [],
+        name: "Sign-up",
+        state: "working",
+        tables: [
+          { table: "users", exists: true },
+          { table: "lessons", exists: true },
+        ],
+      });
+      expect(byId["a.03"].testFiles).toContainEqual({
+        file: "src/routes/signup/signup.test.ts",
+        result: "passed",
+      });
+      expect(byId["a.04"]).toMatchObject({ name: "Statement storage (xAPI LRS)", state: "needs_attention" });
+      expect(byId["a.04"].checks).toContainEqual({
+        kind: "conformance",
+        status: "unknown",
+        summary: "no conformance run recorded",
+      });
+      expect(body.testRun).toEqual({ when: "2026-12-01T10:00:01.000Z", success: false });
+      expect(body.conformance).toBeNull();
+      expect(body.summary).toMatchObject({ working: expect.any(Number), needsAttention: expect.any(Number) });
+      expect(body.summary.working + body.summary.needsAttention + body.summary.notVerified).toBe(
+        MODULES.length,
+      );
+
+      writeFileSync(
+        app.deps.conformanceFile,
+        JSON.stringify({
+          when: "2026-12-02T03:00:00Z",
+          runs: [{ xapiVersion: "1.0.3", database: "postgres", passed: 10, failed: 2 }],
+        }),
+      );
+      const page = await app.inject({ method: "GET", url: "/ui/progress", headers: adminHeaders });
+      expect(page.body).toMatch(
+        /id="module-a\.04"[\s\S]*?Needs attention[\s\S]*?1\.0\.3 on postgres: 10 passed, 2 failed/,
+      );
+      expect(page.body).toMatch(/id="module-a\.03"[\s\S]*?Working/);
+      expect(page.body).toContain("src/routes/xapi/xapi.test.ts");
+    } finally {
+      rmSync(reportFile, { force: true });
+    }
   });
 });
 

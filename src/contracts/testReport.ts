@@ -69,3 +69,38 @@ export function readTestReport(file: string = TEST_REPORT): TestReport | undefin
       }),
   };
 }
+
+export interface FileResult {
+  /** vitest's status of the file: `passed`, `failed`, … */
+  status: string;
+  passed: number;
+  failed: number;
+}
+
+/**
+ * Each test file's result in the report at `file`, by its path relative to the package root, and
+ * when the run finished; undefined when there is no report or it cannot be read.
+ */
+export function readTestResultsByFile(
+  file: string = TEST_REPORT,
+): { when: string; success: boolean; byFile: Map<string, FileResult> } | undefined {
+  let summary: TestReport | undefined;
+  let report: VitestJson;
+  try {
+    summary = readTestReport(file);
+    report = JSON.parse(readFileSync(file, "utf8")) as VitestJson;
+  } catch {
+    return undefined;
+  }
+  if (!summary || !Array.isArray(report.testResults)) return undefined;
+  const byFile = new Map<string, FileResult>();
+  for (const result of report.testResults) {
+    const assertions = result.assertionResults ?? [];
+    byFile.set(path.relative(ROOT, result.name), {
+      status: result.status,
+      passed: assertions.filter((a) => a.status === "passed").length,
+      failed: assertions.filter((a) => a.status === "failed").length,
+    });
+  }
+  return { when: summary.when, success: summary.success, byFile };
+}

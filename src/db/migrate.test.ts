@@ -21,6 +21,7 @@ const TABLES = [
   "users",
   "xapi_attachments",
   "xapi_documents",
+  "xapi_failed_requests",
 ];
 
 async function tables(database: Database): Promise<string[]> {
@@ -72,6 +73,8 @@ describe("migrate on PostgreSQL", () => {
       "gin_trgm_ops",
       "users_name_id_idx",
       "users_cohort_id_name_id_idx",
+      "xapi_failed_requests_credential_status_check",
+      "xapi_failed_requests_at_idx",
     ]) {
       expect(names).toContain(name);
     }

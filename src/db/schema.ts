@@ -350,6 +350,57 @@ export const xapiAttachments = pgTable("xapi_attachments", {
   created: timestamp("created", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
 });
 
+/**
+ * xAPI requests the LRS refused (every 4xx and 5xx answer under `/xapi`), so an operator sees a
+ * content author's misconfiguration: a wrong key, a missing version header, an invalid statement.
+ * Written off the request path in batches (`xapi/failureLog.ts`) and kept bounded, pruned by age
+ * and by count (`XAPI_LOG_MAX_AGE`, `XAPI_LOG_MAX_ROWS`). Never holds a secret: no header is kept,
+ * and the credential is the key presented, never its secret.
+ */
+export const xapiFailedRequests = pgTable(
+  "xapi_failed_requests",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    /** When the refusal was answered. */
+    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull(),
+    method: text("method").notNull(),
+    /** The path asked for, without the query (a cmi5 fetch token masked). */
+    path: text("path").notNull(),
+    /** The query string, at most 1 KiB, credentials-like parameters masked. */
+    query: text("query"),
+    status: integer("status").notNull(),
+    /** The answer's machine-readable `error` code and its `message`. */
+    errorCode: text("error_code"),
+    message: text("message"),
+    /** The key of the Basic credential presented (never its secret). */
+    credentialKey: text("credential_key"),
+    /**
+     * `verified`: the request was authenticated as that credential; `unverified`: a key was
+     * presented but not accepted (wrong secret, unknown or revoked key, refused before the check);
+     * `none`: no Basic credential at all.
+     */
+    credentialStatus: text("credential_status").notNull(),
+    /** The credential's row when verified (no foreign key: the log outlives a deleted credential). */
+    credentialId: uuid("credential_id"),
+    /** `X-Experience-API-Version` as sent (at most 64 characters). */
+    xapiVersion: text("xapi_version"),
+    contentType: text("content_type"),
+    /** The first 1,024 bytes of the body as text (NUL and invalid bytes replaced); null when not read. */
+    body: text("body"),
+    /** The whole body's length in bytes, when known. */
+    bodyBytes: bigint("body_bytes", { mode: "number" }),
+    clientAddress: text("client_address"),
+    requestId: text("request_id"),
+  },
+  (t) => [
+    check(
+      "xapi_failed_requests_credential_status_check",
+      sql`${t.credentialStatus} in ('verified', 'unverified', 'none')`,
+    ),
+    index("xapi_failed_requests_at_idx").on(t.at),
+  ],
+);
+
 export type User = typeof users.$inferSelect;
 export type Lesson = typeof lessons.$inferSelect;
 export type ApiCredential = typeof apiCredentials.$inferSelect;

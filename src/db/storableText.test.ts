@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fieldPath, findUnstorableText, unstorableTextProblem } from "./storableText.ts";
+import { fieldPath, findUnstorableText, storableText, unstorableTextProblem } from "./storableText.ts";
 
 describe("unstorableTextProblem", () => {
   it.each([
@@ -60,5 +60,17 @@ describe("fieldPath", () => {
     );
     expect(fieldPath(["cohortId"], "query")).toBe("query.cohortId");
     expect(fieldPath(["k\u0000"])).toBe('["k\\u0000"]');
+  });
+});
+
+describe("storableText", () => {
+  it.each([
+    ["plain text and pairs unchanged", "Ada 🎓 東京", "Ada 🎓 東京"],
+    ["every NUL as ␀", "a\u0000b\u0000", "a\u2400b\u2400"],
+    ["lone surrogates as U+FFFD", "\ud83d x \ude00", "\ufffd x \ufffd"],
+    ["a pair written backwards as two U+FFFD", "\ude00\ud83d", "\ufffd\ufffd"],
+  ])("%s", (_, text, stored) => {
+    expect(storableText(text)).toBe(stored);
+    expect(unstorableTextProblem(storableText(text))).toBeUndefined();
   });
 });

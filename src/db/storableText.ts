@@ -90,3 +90,17 @@ export function fieldPath(path: PathSegment[], root = ""): string {
     return at ? `${at}.${segment}` : segment;
   }, root);
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: replacing NUL is this pattern's purpose.
+const UNSTORABLE_ALL = /[\u0000\ud800-\udfff]/gu;
+
+/**
+ * `text` made storable, for what is kept as evidence rather than refused (the log of refused
+ * xAPI requests): a NUL becomes U+2400 (␀, the symbol for NUL, so a reader still sees where it
+ * was), an unpaired surrogate U+FFFD (the replacement character). Anything else is unchanged.
+ */
+export function storableText(text: string): string {
+  return UNSTORABLE.test(text)
+    ? text.replace(UNSTORABLE_ALL, (found) => (found === "\u0000" ? "\u2400" : "\ufffd"))
+    : text;
+}

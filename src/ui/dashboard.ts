@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { csrfToken } from "../auth/session.ts";
 import { completionRates, dashboard } from "../data/dashboard.ts";
+import { countXapiFailuresSince } from "../data/xapiFailedRequests.ts";
 import { barChart } from "./chart.ts";
 import { html } from "./html.ts";
 import { page, table } from "./layout.ts";
@@ -22,7 +23,11 @@ export const dashboardPage: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { database, redis, config, signingSecret } = app.deps;
-      const data = await dashboard(database.db, redis);
+      await app.xapiFailureLog.flush();
+      const [data, refused] = await Promise.all([
+        dashboard(database.db, redis),
+        countXapiFailuresSince(database.db, new Date(Date.now() - 86_400_000)),
+      ]);
       const cohortId =
         request.query.cohortId && data.cohorts.includes(request.query.cohortId)
           ? request.query.cohortId
@@ -41,7 +46,8 @@ export const dashboardPage: FastifyPluginAsyncTypebox = async (app) => {
         ["stream lag", redis ? fmt(etl.streamLag) : "no Redis"],
       ];
       const body = html`
-<div class="cards">${cards.map(([label, value]) => html`<div class="card"><div class="value">${value}</div><div class="label">${label}</div></div>`)}</div>
+<div class="cards">${cards.map(([label, value]) => html`<div class="card"><div class="value">${value}</div><div class="label">${label}</div></div>`)}
+<div class="card" id="xapi-refused"><a class="value ${refused ? "bad" : ""}" href="/ui/xapi-log?from=${new Date(Date.now() - 86_400_000).toISOString().slice(0, 19)}">${fmt(refused)}</a><div class="label"><a href="/ui/xapi-log">xAPI requests refused (24 h)</a></div></div></div>
 <p class="muted">ETL mode ${config.etlMode}; newest flattened statement stored ${etl.lastFlattenedStored?.toISOString() ?? "—"}.</p>
 
 <h2>Completion rate per lesson</h2>

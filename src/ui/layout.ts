@@ -17,6 +17,7 @@ export const NAV = [
   ["/ui/test-etl-incremental", "Incremental ETL"],
   ["/ui/test-reminders", "Reminders"],
   ["/ui/admin/keys", "xAPI keys"],
+  ["/ui/xapi-log", "xAPI log"],
   ["/ui/progress", "Progress"],
 ] as const;
 
@@ -99,6 +100,27 @@ label.check { display: flex; gap: .5rem; align-items: center; font-weight: 400; 
   table.stack td.actions::before { content: none; }
 }
 fieldset { border: 1px solid var(--line); border-radius: 6px; } fieldset label { font-weight: normal; }
+.card a.value { color: inherit; text-decoration: none; display: block; }
+.card a.value.bad { color: var(--bad); }
+.filters { display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: .25rem 1rem; align-items: start; }
+.filters input, .filters select { width: 100%; }
+.filter-actions { align-self: end; padding: .4rem 0; }
+ol.entries { list-style: none; padding: 0; margin: 0; }
+.entry { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: .75rem; margin-bottom: .75rem; overflow-wrap: anywhere; }
+.entry-head { display: flex; flex-wrap: wrap; gap: .25rem .6rem; align-items: baseline; }
+.entry-head time { color: var(--muted); font-size: .85rem; margin-left: auto; }
+.status { font-weight: 700; padding: 0 .4rem; border-radius: 4px; color: #fff; background: var(--bad); }
+.status.s4 { background: #b54708; }
+.entry-request { margin: .35rem 0; }
+.entry-message { margin: .35rem 0; }
+.entry-facts { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .75rem; margin: .35rem 0; font-size: .9rem; }
+.entry-facts dt { color: var(--muted); }
+.entry-facts dd { margin: 0; min-width: 0; }
+details summary { cursor: pointer; color: var(--accent); }
+ul.checks { list-style: none; padding: 0; margin: .35rem 0; font-size: .9rem; }
+ul.checks .mark { display: inline-block; width: 1.1rem; font-weight: 700; }
+.check.pass .mark { color: var(--ok); } .check.fail .mark, .check.fail { color: var(--bad); } .check.unknown .mark { color: var(--muted); }
+.state { font-weight: 600; font-size: .9rem; }
 `);
 
 export function page(title: string, body: Html, options: PageOptions = {}): string {

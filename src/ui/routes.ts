@@ -12,6 +12,7 @@ import { lessonsPage } from "./lessonsPage.ts";
 import { loginRoutes, requireCsrf } from "./login.ts";
 import { progressPage } from "./progressPage.ts";
 import { reminderPage } from "./reminderPage.ts";
+import { xapiLogPage } from "./xapiLogPage.ts";
 
 export const uiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(formbody, { bodyLimit: 64 * 1024 });
@@ -27,4 +28,5 @@ export const uiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(lessonsPage);
   await app.register(dbTerminalPage);
   await app.register(progressPage);
+  await app.register(xapiLogPage);
 };

@@ -87,6 +87,7 @@ const TABLES = [
   "lessons",
   "api_credentials",
   "admin_sessions",
+  "xapi_failed_requests",
 ];
 
 /** Empties every table, for a clean slate between tests. */

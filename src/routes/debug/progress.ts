@@ -1,10 +1,12 @@
 /**
- * The build's progress, from the running service (plan a.07c): the contracts checked against this
- * app's routes and the files on disk, who is working on what, and the latest test run.
+ * The build's progress, from the running service (plan a.07c): each plan module in plain words,
+ * checked against this app's routes, the files on disk, the database's tables, the latest test
+ * run and the latest recorded conformance run (contracts/evidence.ts); who is working on what.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { checkProgress, readContracts } from "../../contracts/contracts.ts";
+import { readContracts } from "../../contracts/contracts.ts";
+import { progressOf } from "../../contracts/progress.ts";
 import { readTestReport } from "../../contracts/testReport.ts";
 import { NotFound } from "../../errors.ts";
 import { ErrorResponse, errorResponses } from "../../http/schemas.ts";
@@ -26,24 +28,37 @@ export const ModuleProgress = Type.Object({
   ),
   flagged: Type.Boolean({ description: "done, but an endpoint is not registered or a file is missing" }),
   problems: Type.Array(Type.String()),
-});
-
-/** The progress of every module against this app's route table. */
-export function progressOf(routeTable: { method: string; url: string }[]) {
-  const { contracts, problems } = readContracts();
-  const registered = new Set(routeTable.map((route) => `${route.method} ${route.url}`));
-  const modules = checkProgress(contracts, registered);
-  return {
-    modules,
-    invalid: problems,
-    summary: {
-      planned: modules.filter((m) => m.status === "planned").length,
-      inProgress: modules.filter((m) => m.status === "in_progress").length,
-      done: modules.filter((m) => m.status === "done").length,
-      flagged: modules.filter((m) => m.flagged).length,
+  name: Type.String({ description: "the module in plain words" }),
+  description: Type.String(),
+  state: Type.Union(
+    [Type.Literal("working"), Type.Literal("needs_attention"), Type.Literal("not_verified")],
+    {
+      description:
+        "from the evidence: needs_attention when a check fails; working when none fails and its tests (and, for " +
+        "the LRS, a recorded conformance run) passed; not_verified otherwise",
     },
-  };
-}
+  ),
+  checks: Type.Array(
+    Type.Object({
+      kind: Type.Union([
+        Type.Literal("routes"),
+        Type.Literal("files"),
+        Type.Literal("tables"),
+        Type.Literal("tests"),
+        Type.Literal("conformance"),
+      ]),
+      status: Type.Union([Type.Literal("pass"), Type.Literal("fail"), Type.Literal("unknown")]),
+      summary: Type.String(),
+    }),
+  ),
+  tables: Type.Array(Type.Object({ table: Type.String(), exists: Type.Boolean() })),
+  testFiles: Type.Array(
+    Type.Object({
+      file: Type.String(),
+      result: Type.Union([Type.Literal("passed"), Type.Literal("failed"), Type.Literal("not run")]),
+    }),
+  ),
+});
 
 export const progressRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ["debug"];
@@ -64,13 +79,47 @@ export const progressRoutes: FastifyPluginAsyncTypebox = async (app) => {
               inProgress: Type.Integer(),
               done: Type.Integer(),
               flagged: Type.Integer(),
+              working: Type.Integer({ description: "modules whose evidence says they work" }),
+              needsAttention: Type.Integer({ description: "modules with a failing check" }),
+              notVerified: Type.Integer({ description: "modules without test evidence yet" }),
+            }),
+            testRun: Type.Union([
+              Type.Object({ when: Type.String({ format: "date-time" }), success: Type.Boolean() }),
+              Type.Null(),
+            ]),
+            conformance: Type.Union(
+              [
+                Type.Object({
+                  when: Type.String({ format: "date-time" }),
+                  suite: Type.Optional(Type.String()),
+                  commit: Type.Optional(Type.String()),
+                  runs: Type.Array(
+                    Type.Object({
+                      xapiVersion: Type.String(),
+                      database: Type.String(),
+                      passed: Type.Integer(),
+                      failed: Type.Integer(),
+                      notes: Type.Optional(Type.String()),
+                    }),
+                  ),
+                }),
+                Type.Null(),
+              ],
+              { description: "the latest run recorded in reports/conformance.json, if any" },
+            ),
+            conformanceProblem: Type.Union([Type.String(), Type.Null()], {
+              description: "why reports/conformance.json cannot be read, if it cannot",
             }),
           }),
           ...errorResponses,
         },
       },
     },
-    async () => progressOf(app.routeTable),
+    async () =>
+      progressOf(app.routeTable, app.deps.database.db, {
+        testReportFile: app.deps.testReportFile,
+        conformanceFile: app.deps.conformanceFile,
+      }),
   );
 
   app.get(

@@ -23,6 +23,7 @@ import { readStatements } from "../../xapi/readStatements.ts";
 import { StatementStore } from "../../xapi/storeStatements.ts";
 import { SUPPORTED_VERSIONS } from "../../xapi/version.ts";
 import { XapiHeaders, XapiVersionHeader } from "./openapi.ts";
+import { keepBodyPrefix } from "./recordFailures.ts";
 
 const CONSISTENT_THROUGH = "x-experience-api-consistent-through";
 const UUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
@@ -97,6 +98,7 @@ export const xapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // types the resource takes.
   app.addContentTypeParser(/^multipart\//i, { parseAs: "buffer" }, (request, body, done) => {
     if (/^multipart\/mixed\b/i.test(request.headers["content-type"] ?? "")) return done(null, body);
+    keepBodyPrefix(request, body);
     done(
       new AppError(
         400,
