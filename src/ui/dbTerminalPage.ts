@@ -13,7 +13,7 @@ import { AppError } from "../errors.ts";
 import { withoutCredentials } from "../maskUrl.ts";
 import { csvLine } from "../reports/csv.ts";
 import { type Html, html } from "./html.ts";
-import { page, records, table } from "./layout.ts";
+import { describedBy, fieldError, page, records, table } from "./layout.ts";
 
 const Query = Type.Record(Type.String({ maxLength: 40 }), Type.String({ maxLength: 500 }));
 const PARAM_PREFIX = "p.";
@@ -103,8 +103,8 @@ function paramInput(
 ): Html {
   const id = `${PARAM_PREFIX}${param.name}`;
   const label = html`<label for="${id}">${param.name}${param.required ? " *" : ""} <span class="muted">${param.description}</span></label>`;
-  const invalid = problem ? html` aria-invalid="true" aria-describedby="${id}-error"` : "";
-  const message = problem ? html`<p class="field-error" id="${id}-error">${problem}</p>` : "";
+  const invalid = describedBy(id, problem);
+  const message = fieldError(id, problem);
   if (param.type === "enum") {
     return html`${label}<select id="${id}" name="${id}"${invalid}><option value="">${param.required ? "choose" : "any"}</option>${(
       param.values ?? []

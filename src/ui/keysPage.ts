@@ -19,7 +19,7 @@ import {
 import type { ApiCredential } from "../db/schema.ts";
 import { unstorableTextProblem } from "../db/storableText.ts";
 import { type Html, html } from "./html.ts";
-import { csrfField, page, table } from "./layout.ts";
+import { csrfField, describedBy, fieldError, page, table } from "./layout.ts";
 
 export const SCOPES = ["all", "statements/write", "statements/read"] as const;
 
@@ -84,14 +84,12 @@ ${table(
 <p class="muted">A revoked bootstrap key from PUBLIC_PEM/SECRET_PEM comes back at the next start while the environment names it.</p>
 <h2>New key</h2>
 <div class="panel"><form method="post" action="/ui/admin/keys">${csrfField(csrf)}
-  <label for="name">Name (who uses it)</label><input id="name" name="name" required maxlength="100" size="32" value="${form?.name ?? ""}"${
-    form?.problems.name ? html` aria-invalid="true" aria-describedby="name-error"` : ""
-  }>${form?.problems.name ? html`<p class="field-error" id="name-error">${form.problems.name}</p>` : ""}
+  <label for="name">Name (who uses it)</label><input id="name" name="name" required maxlength="100" size="32" value="${form?.name ?? ""}"${describedBy("name", form?.problems.name)}>${fieldError("name", form?.problems.name)}
   <label for="scope">Scope</label>
-  <select id="scope" name="scope"${form?.problems.scope ? html` aria-invalid="true" aria-describedby="scope-error"` : ""}>${SCOPES.map(
+  <select id="scope" name="scope"${describedBy("scope", form?.problems.scope)}>${SCOPES.map(
     (scope) =>
       html`<option value="${scope}" ${scope === form?.scope ? html`selected` : ""}>${scope}</option>`,
-  )}</select>${form?.problems.scope ? html`<p class="field-error" id="scope-error">${form.problems.scope}</p>` : ""}
+  )}</select>${fieldError("scope", form?.problems.scope)}
   <p><button type="submit">Create</button></p>
 </form></div>`,
       { csrf, active: "/ui/admin/keys" },
@@ -167,8 +165,8 @@ secret: ${secret}</pre></div>`;
 </dl></div>
 <div class="panel"><form method="post" action="/ui/admin/keys/revoke">${csrfField(csrf)}<input type="hidden" name="id" value="${row.id}">
 <p>Content sending statements with this key gets 401 from now on (within 5 s on every replica). This cannot be undone: a new key would have to be set up in the content.</p>
-<label class="check"><input type="checkbox" name="confirm" value="yes" id="confirm" required${problem ? html` aria-invalid="true" aria-describedby="confirm-error"` : ""}> Yes, revoke “${row.name}”</label>
-${problem ? html`<p class="field-error" id="confirm-error">${problem}</p>` : ""}
+<label class="check"><input type="checkbox" name="confirm" value="yes" id="confirm" required${describedBy("confirm", problem)}> Yes, revoke “${row.name}”</label>
+${fieldError("confirm", problem)}
 <p class="actions"><button class="danger" type="submit">Revoke key</button> <a href="/ui/admin/keys">Cancel</a></p>
 </form></div>`,
       { csrf, active: "/ui/admin/keys" },

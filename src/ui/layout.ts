@@ -204,11 +204,12 @@ export function csrfField(csrf: string): Html {
   return html`<input type="hidden" name="_csrf" value="${csrf}">`;
 }
 
-/** A form field's problem, shown right under it and tied to it for screen readers (`describedBy`). */
+/**
+ * A form field's problem, shown right under it and tied to it for screen readers (`describedBy`):
+ * every form of the admin area shows a refused value's message this way.
+ */
 export function fieldError(id: string, message: string | undefined): Html {
-  return message
-    ? html`<span class="bad field-error" id="${id}-error" role="alert">${message}</span>`
-    : html``;
+  return message ? html`<p class="field-error" id="${id}-error">${message}</p>` : html``;
 }
 
 /** The attributes that mark field `id` invalid and point at its `fieldError`, when there is a message. */

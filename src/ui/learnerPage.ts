@@ -18,7 +18,7 @@ import {
 import { setRemindersEnabled } from "../data/reminderSettings.ts";
 import type { User } from "../db/schema.ts";
 import { type Html, html } from "./html.ts";
-import { csrfField, fieldError, page, table } from "./layout.ts";
+import { csrfField, describedBy, fieldError, page, table } from "./layout.ts";
 
 /** Statements shown: the newest. */
 export const RECENT_STATEMENTS = 50;
@@ -95,7 +95,7 @@ ${notice ?? ""}
 
 <h2 id="reminders-setting">Reminder emails</h2>
 <div class="panel"><form method="post" action="/ui/learners/${learner.id}/reminders">${csrfField(csrf)}
-  <fieldset${reminderError ? html` aria-invalid="true" aria-describedby="reminders-error"` : ""}><legend>Daily lesson reminders are <strong id="reminders-state">${enabled ? "on" : "off"}</strong></legend>
+  <fieldset${describedBy("reminders", reminderError)}><legend>Daily lesson reminders are <strong id="reminders-state">${enabled ? "on" : "off"}</strong></legend>
   <label><input type="radio" name="reminders" value="on"${enabled ? html` checked` : ""}> on: remind them of lessons they have not completed</label>
   <label><input type="radio" name="reminders" value="off"${enabled ? "" : html` checked`}> off: send them no reminders</label>
   </fieldset>

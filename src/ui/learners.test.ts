@@ -50,7 +50,7 @@ const learnerCount = async () =>
 
 /** The text of the field message under `id`, or undefined. */
 const fieldMessage = (body: string, id: string) =>
-  new RegExp(`<span class="bad field-error" id="${id}-error"[^>]*>([^<]*)</span>`).exec(body)?.[1];
+  new RegExp(`<p class="field-error" id="${id}-error">([^<]*)</p>`).exec(body)?.[1];
 
 function multipart(fields: Record<string, string>, file?: { name: string; content: string | Buffer }) {
   const boundary = "----cohortLrsTestBoundary7MA4YWxkTrZu0gW";

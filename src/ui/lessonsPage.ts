@@ -29,7 +29,7 @@ import { CohortId, MAX_OFFSET } from "../http/schemas.ts";
 import { bodyProblems } from "../http/validation.ts";
 import { CreateLessonRequest } from "../routes/lessons/schema.ts";
 import { type Html, html } from "./html.ts";
-import { csrfField, page } from "./layout.ts";
+import { csrfField, describedBy, fieldError, page } from "./layout.ts";
 
 const MAX_PAGE = Math.floor(MAX_OFFSET / LESSONS_PER_PAGE) + 1;
 
@@ -102,11 +102,9 @@ function lessonFormFields(state: FormState, cohorts: string[], idPrefix: string)
   const { byField } = splitProblems(state.error?.details ?? []);
   const field = (name: LessonField, label: string, hint: string, attributes: Html, type = "text") => {
     const id = `${idPrefix}${name}`;
-    const problems = byField.get(name) ?? [];
+    const message = byField.get(name)?.join("; ");
     return html`<div class="field"><label for="${id}">${label} <span class="muted">${hint}</span></label>
-<input id="${id}" name="${name}" type="${type}" value="${state.values[name]}" ${attributes}${
-      problems.length ? html` aria-invalid="true" aria-describedby="${id}-error"` : ""
-    }>${problems.length ? html`<p class="field-error" id="${id}-error">${problems.join("; ")}</p>` : ""}</div>`;
+<input id="${id}" name="${name}" type="${type}" value="${state.values[name]}" ${attributes}${describedBy(id, message)}>${fieldError(id, message)}</div>`;
   };
   return html`<div class="form-grid">
 ${field("cohortId", "Cohort", "letters, digits, . _ -", html`required maxlength="64" list="${idPrefix}cohorts" autocomplete="off"`)}
@@ -206,24 +204,22 @@ export const lessonsPage: FastifyPluginAsyncTypebox = async (app) => {
       return `/ui/lessons${search ? `?${search}` : ""}`;
     };
     const filterField = (name: "from" | "to", label: string) => {
-      const problems = filterProblems.get(name) ?? [];
-      return html`<div class="field"><label for="filter-${name}">${label}</label><input id="filter-${name}" name="${name}" type="date" value="${raw[name]}"${
-        problems.length ? html` aria-invalid="true"` : ""
-      }>${problems.length ? html`<p class="field-error">${problems.join("; ")}</p>` : ""}</div>`;
+      const message = filterProblems.get(name)?.join("; ");
+      return html`<div class="field"><label for="filter-${name}">${label}</label><input id="filter-${name}" name="${name}" type="date" value="${raw[name]}"${describedBy(`filter-${name}`, message)}>${fieldError(`filter-${name}`, message)}</div>`;
     };
-    const cohortProblems = filterProblems.get("cohortId") ?? [];
+    const cohortProblem = filterProblems.get("cohortId")?.join("; ");
     const pages = Math.max(1, Math.ceil(overview.total / LESSONS_PER_PAGE));
     const today = new Date().toISOString().slice(0, 10);
     const body = html`${notice ?? ""}
 <div class="panel"><form method="get" action="/ui/lessons" class="filters">
 <div class="form-grid">
-  <div class="field"><label for="filter-cohortId">Cohort</label><select id="filter-cohortId" name="cohortId"${cohortProblems.length ? html` aria-invalid="true"` : ""}>
+  <div class="field"><label for="filter-cohortId">Cohort</label><select id="filter-cohortId" name="cohortId"${describedBy("filter-cohortId", cohortProblem)}>
     <option value="">every cohort</option>${cohorts.map((cohort) => html`<option value="${cohort}" ${cohort === raw.cohortId ? html`selected` : ""}>${cohort}</option>`)}
-  </select>${cohortProblems.length ? html`<p class="field-error">${cohortProblems.join("; ")}</p>` : ""}</div>
+  </select>${fieldError("filter-cohortId", cohortProblem)}</div>
   ${filterField("from", "Due from")}
   ${filterField("to", "Due until")}
 </div>
-${filterProblems.get("page") ? html`<p class="field-error">page: ${filterProblems.get("page")!.join("; ")}</p>` : ""}
+${fieldError("filter-page", filterProblems.has("page") ? `page: ${filterProblems.get("page")!.join("; ")}` : undefined)}
 <p class="actions"><button type="submit" class="secondary">Show</button>
 <a href="${link({ from: today, to: today, page: undefined })}">Due today (UTC)</a>
 <a href="/ui/lessons">Clear</a></p>
@@ -291,8 +287,8 @@ Deleting it would erase its reminder history (and let a lesson added again remin
 To move or rename it, <a href="/ui/lessons/${lesson.id}/edit">edit it</a> instead: it keeps everything.</div>`
       : html`${summary}<div class="panel"><form method="post" action="/ui/lessons/${lesson.id}/delete">${csrfField(csrfOf(request))}
 <p>No reminder was planned for this lesson and no learner of its cohort has sent a statement on its activity, so nothing is lost with it.</p>
-<label class="check"><input type="checkbox" name="confirm" value="yes" id="confirm" required${confirmProblem ? html` aria-invalid="true" aria-describedby="confirm-error"` : ""}> Yes, delete “${lesson.title}” of ${lesson.cohortId}</label>
-${confirmProblem ? html`<p class="field-error" id="confirm-error">${confirmProblem}</p>` : ""}
+<label class="check"><input type="checkbox" name="confirm" value="yes" id="confirm" required${describedBy("confirm", confirmProblem)}> Yes, delete “${lesson.title}” of ${lesson.cohortId}</label>
+${fieldError("confirm", confirmProblem)}
 <p class="actions"><button type="submit" class="danger">Delete lesson</button> <a href="/ui/lessons/${lesson.id}/edit">Cancel</a></p>
 </form></div>`;
     return page("Delete lesson", body, { csrf: csrfOf(request), active: "/ui/lessons" });

@@ -17,7 +17,7 @@ import {
 import { ValidationFailed } from "../errors.ts";
 import { xapiFailureFilters } from "../routes/debug/xapiFailures.ts";
 import { type Html, html } from "./html.ts";
-import { page } from "./layout.ts";
+import { describedBy, fieldError, page } from "./layout.ts";
 
 const PAGE_SIZE = 25;
 const FIELDS = ["status", "errorCode", "credential", "route", "from", "to"] as const;
@@ -156,10 +156,8 @@ export const xapiLogPage: FastifyPluginAsyncTypebox = async (app) => {
         return `/ui/xapi-log${search ? `?${search}` : ""}`;
       };
       const pages = Math.max(1, Math.ceil(result.total / PAGE_SIZE));
-      const problem = (field: Field) =>
-        problems[field] ? html`<span class="field-error" id="${field}-error">${problems[field]}</span>` : "";
-      const aria = (field: Field) =>
-        problems[field] ? html` aria-invalid="true" aria-describedby="${field}-error"` : "";
+      const problem = (field: Field) => fieldError(field, problems[field]);
+      const aria = (field: Field) => describedBy(field, problems[field]);
       const option = (value: string, label: string, selected: string | undefined) =>
         html`<option value="${value}" ${value === (selected ?? "") ? html`selected` : ""}>${label}</option>`;
       const statusChoices = [

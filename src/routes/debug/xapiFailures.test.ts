@@ -313,8 +313,8 @@ describe("recording refused xAPI requests", () => {
       headers: adminHeaders,
     });
     expect(bad.statusCode).toBe(400);
-    expect(bad.body).toContain('<span class="field-error" id="status-error">');
-    expect(bad.body).toContain('<span class="field-error" id="from-error">');
+    expect(bad.body).toContain('<p class="field-error" id="status-error">');
+    expect(bad.body).toContain('<p class="field-error" id="from-error">');
     expect(bad.body).toContain("nothing was searched");
   });
 
