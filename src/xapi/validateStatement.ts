@@ -2,7 +2,7 @@
  * xAPI statement validation: the rules of xAPI 1.0.3 (Part Two, "Experience API Data", §2 and §4)
  * and of xAPI 2.0.0 (IEEE 9274.1.1). No database, no HTTP: data in, problems out. The statement is
  * declared in `statementSchema.ts` (TypeBox, with the types other modules import), compiled here by
- * Ajv once at load; `statementRules.ts` holds the rules a schema cannot say and `statementFormats.ts`
+ * Ajv; `statementRules.ts` holds the rules a schema cannot say and `statementFormats.ts`
  * the string formats. A statement is first checked by a validator that stops at the first problem
  * (the hot path: most statements are valid); only a statement that fails is checked again by one
  * that collects every problem, worded from the schema's annotations.
@@ -95,12 +95,20 @@ export interface ValidateOptions {
 export const MAX_PROBLEMS = 50;
 
 // ---------------------------------------------------------------------------------------------
-// The compiled schemas: one validator that answers "valid?" at the first problem, one that
-// explains, per xAPI version.
+// The compiled schemas, per xAPI version: one validator that answers "valid?" at the first
+// problem, compiled at load (the hot path); one that explains, compiled when first needed (a
+// process that never meets an invalid statement never pays for it).
 
-interface Validators {
-  isValid: ValidateFunction;
-  explain: ValidateFunction;
+class Validators {
+  readonly isValid: ValidateFunction;
+  #explain: ValidateFunction | undefined;
+  constructor(private readonly schema: object) {
+    this.isValid = firstProblemAjv.compile(schema);
+  }
+  get explain(): ValidateFunction {
+    this.#explain ??= everyProblemAjv.compile(this.schema);
+    return this.#explain;
+  }
 }
 
 function statementAjv(allErrors: boolean) {
@@ -114,15 +122,11 @@ function statementAjv(allErrors: boolean) {
 const firstProblemAjv = statementAjv(false);
 const everyProblemAjv = statementAjv(true);
 
-function compile(schema: object): Validators {
-  return { isValid: firstProblemAjv.compile(schema), explain: everyProblemAjv.compile(schema) };
-}
-
 const STATEMENT_VALIDATORS: Record<XapiVersion, Validators> = {
-  "1.0.3": compile(STATEMENT_SCHEMAS["1.0.3"]),
-  "2.0.0": compile(STATEMENT_SCHEMAS["2.0.0"]),
+  "1.0.3": new Validators(STATEMENT_SCHEMAS["1.0.3"]),
+  "2.0.0": new Validators(STATEMENT_SCHEMAS["2.0.0"]),
 };
-const AGENT_VALIDATORS = compile(AGENT_SCHEMA);
+const AGENT_VALIDATORS = new Validators(AGENT_SCHEMA);
 
 // ---------------------------------------------------------------------------------------------
 // Entry points.
@@ -227,8 +231,9 @@ function checkStatement(value: unknown, path: string, version: XapiVersion, prob
 
 function check(validators: Validators, value: unknown, path: string, problems: Problems): void {
   if (validators.isValid(value)) return;
-  validators.explain(value);
-  for (const problem of schemaProblems(validators.explain.errors ?? [], value, problems.room)) {
+  const explain = validators.explain;
+  explain(value);
+  for (const problem of schemaProblems(explain.errors ?? [], value, problems.room)) {
     const message = problem.refersTo
       ? `${problem.message} ${pathOf(path, problem.refersTo)}`
       : problem.message;
