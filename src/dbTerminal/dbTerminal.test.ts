@@ -571,6 +571,59 @@ describe("validation (no database reached)", () => {
     for (const field of fields) expect(error.message).toContain(field);
   });
 
+  it.each([
+    ["recent-statements", { limit: 2 ** 60 }, "params.limit", "must be an integer"],
+    ["recent-statements", { limit: "50" }, "params.limit", "must be an integer"],
+    ["recent-statements", { limit: 0 }, "params.limit", "must be at least 1"],
+    ["recent-statements", { limit: 501 }, "params.limit", "must be at most 500"],
+    [
+      "recent-statements",
+      { sql: "select 1" },
+      "params.sql",
+      "is not a parameter of recent-statements (accepted: limit)",
+    ],
+    [
+      "etl-backlog",
+      { verbose: true },
+      "params.verbose",
+      "is not a parameter of etl-backlog (accepted: none)",
+    ],
+    ["task-runs", { taskName: 42 }, "params.taskName", "must be a string (string)"],
+    [
+      "task-runs",
+      { taskName: "" },
+      "params.taskName",
+      "must not be empty (leave an optional parameter out instead)",
+    ],
+    ["task-runs", { taskName: "etl\u0000" }, "params.taskName", "must not contain NUL characters"],
+    ["task-runs", { status: "x".repeat(300) }, "params.status", "must be at most 200 characters"],
+    [
+      "notifications-by-status",
+      { status: "deleted" },
+      "params.status",
+      "must be one of pending, sending, sent, failed, skipped, unconfirmed",
+    ],
+    ["notifications-by-status", { status: "sent", lessonId: "x" }, "params.lessonId", "must be a UUID"],
+    ["notifications-by-status", {}, "params.status", "is required"],
+    ["learner-flat-rows", { email: "not an email" }, "params.email", "must be an email address"],
+    [
+      "learner-flat-rows",
+      { email: "ada@example.com", avatar: "ada" },
+      "params",
+      "give exactly one of email, avatar",
+    ],
+    ["incomplete-learners-for-date", { date: "2026-02-30" }, "params.date", "must be a date, YYYY-MM-DD"],
+    [
+      "incomplete-learners-for-date",
+      { date: "1899-12-31" },
+      "params.date",
+      "must be a date from 1900-01-01 to 2999-12-31",
+    ],
+  ])("refuses %s with %j: %s %s", async (name, params, field, message) => {
+    const error = await validate(name, params);
+    expect(error.details).toEqual([{ field, message }]);
+  });
+
   it.each([["a string"], [[1, 2]], [42], [true]])(
     "refuses params that are not an object (%j)",
     async (params) => {

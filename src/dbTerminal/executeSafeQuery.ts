@@ -7,15 +7,15 @@
  * column order kept, and the table the UI draws.
  */
 import { performance } from "node:perf_hooks";
+import type { ValidateFunction } from "ajv";
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, driverError } from "../db/client.ts";
-import { AppError, type ErrorDetail, ValidationFailed } from "../errors.ts";
-import { isSaneInstant, SANE_DATES } from "../http/validation.ts";
+import { AppError, ValidationFailed } from "../errors.ts";
+import { makeDeclaredAjv, schemaProblems } from "../http/schemaProblems.ts";
+import { addParamFormats, paramsSchema } from "./paramsSchema.ts";
 import {
   findPrebuiltQuery,
   getPrebuiltQueries,
-  MAX_STRING_PARAM_LENGTH,
-  type ParamDescriptor,
   type ParamValue,
   type PrebuiltQuery,
   type QueryParams,
@@ -174,96 +174,73 @@ function presentValue(value: unknown, dataTypeID: number): unknown {
   return value;
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const EMAIL =
-  /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const paramsAjv = makeDeclaredAjv(true);
+addParamFormats(paramsAjv);
+const PARAMS_VALIDATORS = new WeakMap<PrebuiltQuery, ValidateFunction>();
+
+/** The compiled `paramsSchema` of `query`, compiled on first use. */
+function paramsValidator(query: PrebuiltQuery): ValidateFunction {
+  let validate = PARAMS_VALIDATORS.get(query);
+  if (!validate) {
+    validate = paramsAjv.compile(paramsSchema(query));
+    PARAMS_VALIDATORS.set(query, validate);
+  }
+  return validate;
+}
 
 /**
- * Checks `input` against the query's parameters, strictly: a JSON object with only declared
- * parameters, each of its declared type (no coercion: `"5"` is not an integer), in range and
- * at most 200 characters. Returns every declared parameter, defaulted or null when absent.
- * Throws `ValidationFailed` listing every problem, each naming `params.<name>`.
+ * Checks `input` against the query's parameters (`paramsSchema`), strictly: a JSON object with
+ * only declared parameters, each of its declared type (no coercion: `"5"` is not an integer), in
+ * range and at most 200 characters; a null counts as not given. Returns every declared parameter,
+ * defaulted or null when absent, UUIDs and emails lower-cased. Throws `ValidationFailed` listing
+ * every problem, each naming `params.<name>`: unknown parameters first, then the first problem of
+ * each parameter in declared order.
  */
 export function resolveParams(query: PrebuiltQuery, input: unknown): QueryParams {
   const given = input ?? {};
   if (typeof given !== "object" || Array.isArray(given)) {
     throw new ValidationFailed([{ field: "params", message: "must be an object of parameter values" }]);
   }
-  const details: ErrorDetail[] = [];
-  const known = new Set(query.params.map((param) => param.name));
-  for (const key of Object.keys(given)) {
-    if (!known.has(key)) {
-      const accepted = query.params.map((param) => param.name).join(", ") || "none";
-      details.push({
-        field: `params.${key.slice(0, 100)}`,
-        message: `is not a parameter of ${query.name} (accepted: ${accepted})`,
-      });
+  const values: Record<string, unknown> = { ...(given as Record<string, unknown>) };
+  for (const param of query.params) if (values[param.name] === null) delete values[param.name];
+  const validate = paramsValidator(query);
+  if (!validate(values)) {
+    const order = query.params.map((param) => param.name);
+    const rank = (key: string) => order.indexOf(key);
+    const firstPerField = new Map<string, string>();
+    for (const problem of schemaProblems(validate.errors ?? [], values, Number.POSITIVE_INFINITY)) {
+      const key = String(problem.segments[0] ?? "");
+      if (!firstPerField.has(key)) firstPerField.set(key, problem.message);
     }
+    const keys = [...firstPerField.keys()];
+    const unknown = keys.filter((key) => rank(key) < 0);
+    const declared = keys.filter((key) => rank(key) >= 0).sort((a, b) => rank(a) - rank(b));
+    throw new ValidationFailed(
+      [...unknown, ...declared].map((key) => ({
+        field: `params.${key.slice(0, 100)}`,
+        message: firstPerField.get(key)!,
+      })),
+    );
   }
-  const values = given as Record<string, unknown>;
   const resolved: Record<string, ParamValue | null> = {};
   for (const param of query.params) {
-    const raw = Object.hasOwn(values, param.name) ? values[param.name] : undefined;
-    if (raw === undefined || raw === null) {
-      if (param.required) details.push({ field: `params.${param.name}`, message: "is required" });
-      resolved[param.name] = param.default ?? null;
-      continue;
-    }
-    const checked = checkParam(param, raw);
-    if ("problem" in checked) details.push({ field: `params.${param.name}`, message: checked.problem });
-    else resolved[param.name] = checked.value;
+    const value = Object.hasOwn(values, param.name)
+      ? (values[param.name] as ParamValue | undefined)
+      : undefined;
+    if (value === undefined) resolved[param.name] = param.default ?? null;
+    else if (param.type === "uuid" || param.type === "email")
+      resolved[param.name] = String(value).toLowerCase();
+    else resolved[param.name] = value;
   }
-  if (query.requireOneOf && details.length === 0) {
+  if (query.requireOneOf) {
     const present = query.requireOneOf.filter((name) => resolved[name] !== null);
     if (present.length !== 1) {
-      details.push({
-        field: "params",
-        message: `give exactly one of ${query.requireOneOf.join(", ")}`,
-      });
+      throw new ValidationFailed([
+        { field: "params", message: `give exactly one of ${query.requireOneOf.join(", ")}` },
+      ]);
     }
   }
-  if (details.length > 0) throw new ValidationFailed(details);
   return resolved;
-}
-
-function checkParam(param: ParamDescriptor, raw: unknown): { value: ParamValue } | { problem: string } {
-  if (param.type === "integer") {
-    if (typeof raw !== "number" || !Number.isSafeInteger(raw)) return { problem: "must be an integer" };
-    if (param.min !== undefined && raw < param.min) return { problem: `must be at least ${param.min}` };
-    if (param.max !== undefined && raw > param.max) return { problem: `must be at most ${param.max}` };
-    return { value: raw };
-  }
-  if (typeof raw !== "string") return { problem: `must be a string (${param.type})` };
-  const maxLength = Math.min(param.maxLength ?? MAX_STRING_PARAM_LENGTH, MAX_STRING_PARAM_LENGTH);
-  if (raw.length > maxLength) return { problem: `must be at most ${maxLength} characters` };
-  if (raw.length === 0) return { problem: "must not be empty (leave an optional parameter out instead)" };
-  if (raw.includes("\u0000")) return { problem: "must not contain NUL characters" };
-  switch (param.type) {
-    case "string":
-      return { value: raw };
-    case "enum":
-      return param.values?.includes(raw)
-        ? { value: raw }
-        : { problem: `must be one of ${(param.values ?? []).join(", ")}` };
-    case "uuid":
-      return UUID.test(raw) ? { value: raw.toLowerCase() } : { problem: "must be a UUID" };
-    case "email":
-      return EMAIL.test(raw) ? { value: raw.toLowerCase() } : { problem: "must be an email address" };
-    case "date":
-      if (!isCalendarDate(raw)) return { problem: "must be a date, YYYY-MM-DD" };
-      return isSaneInstant(new Date(`${raw}T00:00:00Z`))
-        ? { value: raw }
-        : { problem: `must be a date from ${SANE_DATES.from} to ${SANE_DATES.to}` };
-  }
-}
-
-function isCalendarDate(text: string): boolean {
-  const match = DATE.exec(text);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 /**
