@@ -604,7 +604,7 @@ describe("validation (no database reached)", () => {
       "must be one of pending, sending, sent, failed, skipped, unconfirmed",
     ],
     ["notifications-by-status", { status: "sent", lessonId: "x" }, "params.lessonId", "must be a UUID"],
-    ["notifications-by-status", {}, "params.status", "is required"],
+    ["incomplete-learners-for-date", {}, "params.date", "is required"],
     ["learner-flat-rows", { email: "not an email" }, "params.email", "must be an email address"],
     [
       "learner-flat-rows",
