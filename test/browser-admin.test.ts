@@ -8,11 +8,11 @@
  * test-artifacts/ (CI keeps them).
  */
 import { mkdtempSync } from "node:fs";
-import { networkInterfaces, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, launchBrowser } from "./helpers/browser.ts";
+import { ARTIFACTS, lanAddress, launchBrowser } from "./helpers/browser.ts";
 import { freePort, type Server, startServer } from "./helpers/cli.ts";
 import { basic, statement } from "./helpers/xapi.ts";
 
@@ -31,16 +31,6 @@ const PAGES = [
   "/ui/admin/keys",
   "/ui/progress",
 ];
-
-/** The first IPv4 address of this machine that is not loopback. */
-function lanAddress(): string {
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const address of addresses ?? []) {
-      if (address.family === "IPv4" && !address.internal) return address.address;
-    }
-  }
-  throw new Error("this test needs a non-loopback IPv4 address on the machine (none is configured)");
-}
 
 /** What `evaluateAll` runs in: the page's window (this project compiles without the DOM's types). */
 interface GlobalWithStyle {
@@ -78,7 +68,7 @@ async function logIn(page: Page): Promise<void> {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
+  const port = await freePort("0.0.0.0");
   server = await startServer(["all"], {
     DATA_DIR: mkdtempSync(path.join(tmpdir(), "cohort-lrs-admin-walk-")),
     HOST: "0.0.0.0",

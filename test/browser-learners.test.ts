@@ -7,13 +7,12 @@
  * Content-Security-Policy violation. Screenshots go to test-artifacts/ (not committed).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { networkInterfaces, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, launchBrowser } from "./helpers/browser.ts";
-import { type Server, startServer } from "./helpers/cli.ts";
+import { ARTIFACTS, lanAddress, launchBrowser } from "./helpers/browser.ts";
+import { freePort, type Server, startServer } from "./helpers/cli.ts";
 import { basic, statement } from "./helpers/xapi.ts";
 
 const PASSWORD = "browser-learners-admin-password";
@@ -22,30 +21,13 @@ const SECRET = "browser-learners-content-secret";
 const DAY_1 = "https://lessons.example.com/learners/day-1";
 const DAY_2 = "https://lessons.example.com/learners/day-2";
 
-function lanAddress(): string {
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const address of addresses ?? []) {
-      if (address.family === "IPv4" && !address.internal) return address.address;
-    }
-  }
-  throw new Error("this test needs a non-loopback IPv4 address on the machine (none is configured)");
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "0.0.0.0", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 let server: Server;
 let browser: Browser;
 let base: string;
 const tmp = mkdtempSync(path.join(tmpdir(), "cohort-lrs-browser-learners-"));
 
 beforeAll(async () => {
-  const port = await freePort();
+  const port = await freePort("0.0.0.0");
   server = await startServer(
     ["all"],
     {

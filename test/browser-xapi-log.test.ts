@@ -6,11 +6,11 @@
  * Screenshots go to test-artifacts/.
  */
 import { mkdtempSync } from "node:fs";
-import { networkInterfaces, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, launchBrowser } from "./helpers/browser.ts";
+import { ARTIFACTS, lanAddress, launchBrowser } from "./helpers/browser.ts";
 import { freePort, type Server, startServer } from "./helpers/cli.ts";
 import { basic, statement } from "./helpers/xapi.ts";
 
@@ -22,20 +22,12 @@ let browser: Browser;
 let page: Page;
 let base: string;
 
-/** A non-loopback IPv4 address of this machine, else 127.0.0.1. */
-function address(): string {
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const entry of addresses ?? []) if (entry.family === "IPv4" && !entry.internal) return entry.address;
-  }
-  return "127.0.0.1";
-}
-
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
 beforeAll(async () => {
-  const port = await freePort();
+  const port = await freePort("0.0.0.0");
   server = await startServer(["all"], {
     DATA_DIR: mkdtempSync(path.join(tmpdir(), "cohort-lrs-xapi-log-")),
     HOST: "0.0.0.0",
@@ -44,7 +36,7 @@ beforeAll(async () => {
     PUBLIC_PEM: KEY,
     SECRET_PEM: SECRET,
   });
-  base = `http://${address()}:${port}`;
+  base = `http://${lanAddress()}:${port}`;
   const xapi = (headers: Record<string, string>, body: unknown) =>
     fetch(`${base}/xapi/statements`, {
       method: "POST",

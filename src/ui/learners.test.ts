@@ -6,9 +6,9 @@
  */
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { ADMIN_PASSWORD, adminHeaders, useTestApp } from "../../test/helpers/app.ts";
+import { logIn as logInAs } from "../../test/helpers/adminSession.ts";
+import { adminHeaders, useTestApp } from "../../test/helpers/app.ts";
 import { recordStatements, statement } from "../../test/helpers/xapi.ts";
-import { SESSION_COOKIE } from "../auth/session.ts";
 import { createLesson } from "../commands/createLesson.ts";
 import { signUp } from "../commands/signUp.ts";
 import { queryRows } from "../db/client.ts";
@@ -17,30 +17,7 @@ import { notifications, users } from "../db/schema.ts";
 const BASE_URL = "https://course.example.com";
 const harness = useTestApp({ PUBLIC_BASE_URL: BASE_URL });
 
-function cookies(response: { headers: Record<string, unknown> }): Record<string, string> {
-  const header = response.headers["set-cookie"];
-  const list = Array.isArray(header) ? header : header ? [String(header)] : [];
-  return Object.fromEntries(
-    list.map((cookie) => cookie.split(";")[0]!.split("=")).map(([name, ...value]) => [name, value.join("=")]),
-  );
-}
-
-/** Logs in through the form; the session cookie and a CSRF token of the session. */
-async function logIn(): Promise<{ cookie: string; csrf: string }> {
-  const { app } = harness;
-  const form = await app.inject({ method: "GET", url: "/ui/login" });
-  const nonce = cookies(form).cohort_lrs_login!;
-  const loginCsrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!;
-  const response = await app.inject({
-    method: "POST",
-    url: "/ui/login",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: `cohort_lrs_login=${nonce}` },
-    payload: new URLSearchParams({ password: ADMIN_PASSWORD, _csrf: loginCsrf, next: "/ui" }).toString(),
-  });
-  const cookie = `${SESSION_COOKIE}=${cookies(response)[SESSION_COOKIE]!}`;
-  const list = await app.inject({ method: "GET", url: "/ui/learners", headers: { cookie } });
-  return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(list.body)![1]! };
-}
+const logIn = () => logInAs(harness.app);
 
 const join = (name: string, avatar: string, cohortId = "spring") =>
   signUp(harness.database.db, { name, email: `${avatar}@example.com`, avatar, cohortId }, BASE_URL);

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { cookiesOf, formBody, logIn as logInAs } from "../../test/helpers/adminSession.ts";
 import { ADMIN_PASSWORD, adminHeaders, buildApp, SIGNING_SECRET } from "../../test/helpers/app.ts";
 import { createTestDatabase, type TestDatabase, truncateAll } from "../../test/helpers/db.ts";
 import { basic, createCredential, recordStatements, statement } from "../../test/helpers/xapi.ts";
@@ -22,39 +23,9 @@ afterAll(async () => {
 });
 beforeEach(() => truncateAll(database));
 
-/** Cookies of a response as name → value. */
-function cookies(response: { headers: Record<string, unknown> }): Record<string, string> {
-  const header = response.headers["set-cookie"];
-  const list = Array.isArray(header) ? header : header ? [String(header)] : [];
-  return Object.fromEntries(
-    list.map((cookie) => cookie.split(";")[0]!.split("=")).map(([name, ...value]) => [name, value.join("=")]),
-  );
-}
-
 const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-function formBody(fields: Record<string, string>): string {
-  return new URLSearchParams(fields).toString();
-}
-
-/** Logs in through the form; returns the session cookie header and the page's CSRF token. */
-async function logIn(): Promise<{ cookie: string; csrf: string }> {
-  const form = await app.inject({ method: "GET", url: "/ui/login" });
-  const nonce = cookies(form).cohort_lrs_login!;
-  const loginCsrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!;
-  const response = await app.inject({
-    method: "POST",
-    url: "/ui/login",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: `cohort_lrs_login=${nonce}` },
-    payload: formBody({ password: ADMIN_PASSWORD, _csrf: loginCsrf, next: "/ui" }),
-  });
-  expect(response.statusCode).toBe(303);
-  const session = cookies(response)[SESSION_COOKIE]!;
-  const cookie = `${SESSION_COOKIE}=${session}`;
-  const dashboard = await app.inject({ method: "GET", url: "/ui", headers: { cookie } });
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(dashboard.body)![1]!;
-  return { cookie, csrf };
-}
+const logIn = () => logInAs(app);
 
 describe("admin login", () => {
   it("sends a visitor without a session to the login form, and API callers get 401", async () => {
@@ -70,7 +41,7 @@ describe("admin login", () => {
     expect(form.statusCode).toBe(200);
     expect(form.headers["content-security-policy"]).toContain("default-src 'self'");
     expect(form.headers["x-frame-options"]).toBe("SAMEORIGIN");
-    const nonce = cookies(form).cohort_lrs_login!;
+    const nonce = cookiesOf(form).cohort_lrs_login!;
     const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!;
     const login = (password: string, token = csrf, next = "/ui/admin/keys") =>
       app.inject({
@@ -82,7 +53,7 @@ describe("admin login", () => {
     const wrong = await login("not-the-password");
     expect(wrong.statusCode).toBe(401);
     expect(wrong.body).toContain("Wrong password.");
-    expect(cookies(wrong)[SESSION_COOKIE]).toBeUndefined();
+    expect(cookiesOf(wrong)[SESSION_COOKIE]).toBeUndefined();
     const forged = await login(ADMIN_PASSWORD, "forged");
     expect(forged.statusCode).toBe(403);
     const ok = await login(ADMIN_PASSWORD);
@@ -104,7 +75,7 @@ describe("admin login", () => {
       url: "/ui/login",
       headers: { "x-forwarded-proto": "https" },
     });
-    const nonce = cookies(form).cohort_lrs_login!;
+    const nonce = cookiesOf(form).cohort_lrs_login!;
     const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!;
     const ok = await app.inject({
       method: "POST",
@@ -156,7 +127,7 @@ describe("admin login", () => {
         remoteAddress: "10.1.1.1",
         headers: {
           "content-type": "application/x-www-form-urlencoded",
-          cookie: `cohort_lrs_login=${cookies(form).cohort_lrs_login}`,
+          cookie: `cohort_lrs_login=${cookiesOf(form).cohort_lrs_login}`,
         },
         payload: formBody({
           password: "wrong-password",

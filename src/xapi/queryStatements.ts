@@ -70,7 +70,8 @@ const entryNotVoided = sql`(i.verb = ${indexKey("verb", VOIDED_VERB)}::uuid
 const hasVerb = (verb: string) =>
   sql`(i.verb = ${verb}::uuid or (i.verb = ${NO_SINGLE_VERB}::uuid and (
         select 1 from statement_index v
-        where v.key = ${verb}::uuid and v.stored = i.stored and v.statement_id = i.statement_id) is not null))`;
+        where v.key = ${verb}::uuid and v.stored = i.stored and v.statement_id = i.statement_id
+        limit 1) is not null))`;
 
 /**
  * One page of the statements matching `query` with `stored` ≤ `upperBound`, after `after` (in
