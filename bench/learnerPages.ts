@@ -30,9 +30,8 @@ import { LEARNER_CSV_COLUMNS, toCsv } from "../src/reports/csv.ts";
 import { RECENT_STATEMENTS } from "../src/ui/learnerPage.ts";
 import { COUNT_CAP, PAGE_SIZE } from "../src/ui/learnersPage.ts";
 import type { Row } from "./lib.ts";
-import { COHORTS, cohortName, drain, measure, TODAY } from "./reports.ts";
+import { COHORTS, cohortName, drain, measure, pageRow, TODAY } from "./reports.ts";
 
-const TARGET_P95_MS = 100;
 const COHORT_SUGGESTIONS = 500;
 
 /** What `/ui/learners` runs for one request. */
@@ -100,14 +99,7 @@ export async function benchLearnerPages(
   for (const [name, work] of kinds) {
     const timing = await measure(runs, work);
     results[name] = timing;
-    rows.push({
-      metric: `${name}, p95`,
-      value: timing.p95,
-      unit: "ms",
-      baseline: baseline.p95,
-      target: `p95 ≤ ${TARGET_P95_MS}`,
-      met: timing.p95 <= TARGET_P95_MS,
-    });
+    rows.push(pageRow(`${name}, p95`, timing, baseline));
   }
 
   process.stdout.write("reports: learners CSV exports and a 1,000-row upload…\n");

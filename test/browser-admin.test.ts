@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, lanAddress, launchBrowser } from "./helpers/browser.ts";
-import { freePort, type Server, startServer } from "./helpers/cli.ts";
+import { ARTIFACTS, launchBrowser, startAtLanAddress } from "./helpers/browser.ts";
+import type { Server } from "./helpers/cli.ts";
 import { basic, statement } from "./helpers/xapi.ts";
 
 const PASSWORD = "admin-walk-password-0123";
@@ -68,16 +68,12 @@ async function logIn(page: Page): Promise<void> {
 }
 
 beforeAll(async () => {
-  const port = await freePort("0.0.0.0");
-  server = await startServer(["all"], {
+  ({ server, base } = await startAtLanAddress(["all"], {
     DATA_DIR: mkdtempSync(path.join(tmpdir(), "cohort-lrs-admin-walk-")),
-    HOST: "0.0.0.0",
-    PORT: String(port),
     ADMIN_PASSWORD: PASSWORD,
     PUBLIC_PEM: KEY,
     SECRET_PEM: SECRET,
-  });
-  base = `http://${lanAddress()}:${port}`;
+  }));
   const today = new Date().toISOString().slice(0, 10);
   for (const [day, title] of [
     [1, "Day 1: Variables, values and the names we give them"],

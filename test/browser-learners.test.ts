@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, lanAddress, launchBrowser } from "./helpers/browser.ts";
-import { freePort, type Server, startServer } from "./helpers/cli.ts";
+import { ARTIFACTS, launchBrowser, startAtLanAddress } from "./helpers/browser.ts";
+import type { Server } from "./helpers/cli.ts";
 import { basic, statement } from "./helpers/xapi.ts";
 
 const PASSWORD = "browser-learners-admin-password";
@@ -27,20 +27,16 @@ let base: string;
 const tmp = mkdtempSync(path.join(tmpdir(), "cohort-lrs-browser-learners-"));
 
 beforeAll(async () => {
-  const port = await freePort("0.0.0.0");
-  server = await startServer(
+  ({ server, base } = await startAtLanAddress(
     ["all"],
     {
       DATA_DIR: path.join(tmp, "data"),
-      HOST: "0.0.0.0",
-      PORT: String(port),
       ADMIN_PASSWORD: PASSWORD,
       PUBLIC_PEM: KEY,
       SECRET_PEM: SECRET,
     },
     120_000,
-  );
-  base = `http://${lanAddress()}:${port}`;
+  ));
   const admin = { authorization: basic("admin", PASSWORD), "content-type": "application/json" };
   for (const [title, activityId, lessonDate] of [
     ["Day 1: Variables", DAY_1, "2026-04-01"],

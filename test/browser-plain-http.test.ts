@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, lanAddress, launchBrowser } from "./helpers/browser.ts";
-import { freePort, type Server, startServer } from "./helpers/cli.ts";
+import { ARTIFACTS, launchBrowser, startAtLanAddress } from "./helpers/browser.ts";
+import type { Server } from "./helpers/cli.ts";
 
 const PASSWORD = "plain-http-admin-password";
 
@@ -20,14 +20,10 @@ let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  port = await freePort("0.0.0.0");
-  server = await startServer(["api"], {
+  ({ server, port, base } = await startAtLanAddress(["api"], {
     DATA_DIR: mkdtempSync(path.join(tmpdir(), "cohort-lrs-plain-http-")),
-    HOST: "0.0.0.0",
-    PORT: String(port),
     ADMIN_PASSWORD: PASSWORD,
-  });
-  base = `http://${lanAddress()}:${port}`;
+  }));
   browser = await launchBrowser();
 }, 120_000);
 

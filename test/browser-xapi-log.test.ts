@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, lanAddress, launchBrowser } from "./helpers/browser.ts";
-import { freePort, type Server, startServer } from "./helpers/cli.ts";
+import { ARTIFACTS, launchBrowser, startAtLanAddress } from "./helpers/browser.ts";
+import type { Server } from "./helpers/cli.ts";
 import { basic, statement } from "./helpers/xapi.ts";
 
 const PASSWORD = "xapi-log-admin-password";
@@ -27,16 +27,12 @@ async function shot(name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  const port = await freePort("0.0.0.0");
-  server = await startServer(["all"], {
+  ({ server, base } = await startAtLanAddress(["all"], {
     DATA_DIR: mkdtempSync(path.join(tmpdir(), "cohort-lrs-xapi-log-")),
-    HOST: "0.0.0.0",
-    PORT: String(port),
     ADMIN_PASSWORD: PASSWORD,
     PUBLIC_PEM: KEY,
     SECRET_PEM: SECRET,
-  });
-  base = `http://${lanAddress()}:${port}`;
+  }));
   const xapi = (headers: Record<string, string>, body: unknown) =>
     fetch(`${base}/xapi/statements`, {
       method: "POST",

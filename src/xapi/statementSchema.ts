@@ -520,11 +520,12 @@ function statementBody<O extends TSchema>(objectSchema: O, context: TSchema) {
 
 type SubStatementObject = Activity | AgentObject | Group | StatementRef;
 
-const NOT_IN_SUBSTATEMENT = "is not allowed in a SubStatement";
-
-/** A statement nested as the object: without id, stored, version, authority (§2.4.4.3.s8.b3), never nested twice. */
-function subStatement(version: XapiVersion, context: TSchema) {
-  const subObject = byObjectType<SubStatementObject>({
+/**
+ * A statement's or SubStatement's object, by its objectType (an Activity when none is given);
+ * `subStatement` is what a SubStatement object must be there.
+ */
+function statementObjectSchema<T>(subStatement: TSchema) {
+  return byObjectType<T>({
     expected: "an object (an Activity, Agent, Group, StatementRef or SubStatement)",
     absent: ActivitySchema,
     nullIsAbsent: true,
@@ -533,16 +534,23 @@ function subStatement(version: XapiVersion, context: TSchema) {
       Agent: AgentSchema,
       Group: GroupSchema,
       StatementRef: StatementRefSchema,
-      SubStatement: {
-        properties: {
-          objectType: {
-            not: {},
-            "x-message": "must not be SubStatement: a SubStatement cannot contain another",
-          },
-        },
-      },
+      SubStatement: subStatement,
     },
     unknown: "must be one of Activity, Agent, Group, StatementRef, SubStatement",
+  });
+}
+
+const NOT_IN_SUBSTATEMENT = "is not allowed in a SubStatement";
+
+/** A statement nested as the object: without id, stored, version, authority (§2.4.4.3.s8.b3), never nested twice. */
+function subStatement(version: XapiVersion, context: TSchema) {
+  const subObject = statementObjectSchema<SubStatementObject>({
+    properties: {
+      objectType: {
+        not: {},
+        "x-message": "must not be SubStatement: a SubStatement cannot contain another",
+      },
+    },
   });
   const schema = object(
     { objectType: literal("SubStatement"), ...statementBody(subObject, context) },
@@ -568,19 +576,9 @@ const VERSION_MESSAGES: Record<XapiVersion, string> = {
 function statement(version: XapiVersion) {
   const context = version === "2.0.0" ? Context_2_0_0 : Context_1_0_3;
   const sub = subStatement(version, context);
-  const statementObject = byObjectType<Activity | AgentObject | Group | StatementRef | Static<typeof sub>>({
-    expected: "an object (an Activity, Agent, Group, StatementRef or SubStatement)",
-    absent: ActivitySchema,
-    nullIsAbsent: true,
-    cases: {
-      Activity: ActivitySchema,
-      Agent: AgentSchema,
-      Group: GroupSchema,
-      StatementRef: StatementRefSchema,
-      SubStatement: sub,
-    },
-    unknown: "must be one of Activity, Agent, Group, StatementRef, SubStatement",
-  });
+  const statementObject = statementObjectSchema<
+    Activity | AgentObject | Group | StatementRef | Static<typeof sub>
+  >(sub);
   return object(
     {
       ...statementBody(statementObject, context),

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
+import { freePort, type Server, startServer } from "./cli.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
@@ -39,6 +40,20 @@ export function lanAddress(): string {
     }
   }
   throw new Error("this test needs a non-loopback IPv4 address on the machine (none is configured)");
+}
+
+/**
+ * `cohort-lrs <args>` listening on every address (HOST=0.0.0.0) of a free port, and the URL this
+ * machine's LAN address reaches it at: how an operator on another machine sees the service.
+ */
+export async function startAtLanAddress(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs?: number,
+): Promise<{ server: Server; port: number; base: string }> {
+  const port = await freePort("0.0.0.0");
+  const server = await startServer(args, { ...env, HOST: "0.0.0.0", PORT: String(port) }, timeoutMs);
+  return { server, port, base: `http://${lanAddress()}:${port}` };
 }
 
 /** A lesson or AU: a page and its scripts, served from an origin of its own. */
